@@ -1,0 +1,266 @@
+"""``edgesim`` command line: run, validate, schema, profiles, report.
+
+Exit codes: 0 success, 2 a user error (bad file, unknown name) shown as one
+short message without a traceback, 1 anything else (a bug in edgesim).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from edgesim.errors import EdgesimError
+from edgesim.io import write_json_atomic
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _format_seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f} s"
+
+
+def _format_bytes(value: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(value) < 1000 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return str(value)
+
+
+def summary_table(results: dict[str, Any]) -> Table:
+    targets = results["scenario"]["targets"]
+    table = Table(title=f"{results['scenario']['name']}: summary (simulated)")
+    table.add_column("scheme")
+    table.add_column("final acc", justify="right")
+    for target in targets:
+        table.add_column(f"time to {target:.0%}", justify="right")
+    for name in ("sim time", "sent", "raw data", "mean wait", "energy"):
+        table.add_column(name, justify="right")
+    for run in results["runs"]:
+        devices = run["devices"].values()
+        wait = sum(d["wait_s"] for d in devices) / max(len(devices), 1)
+        energy = sum(d["energy_j"] for d in devices)
+        accuracy = run["final_accuracy"]
+        table.add_row(
+            run["label"],
+            "—" if accuracy is None else f"{accuracy:.3f}",
+            *(_format_seconds(run["time_to_accuracy_s"][str(t)]) for t in targets),
+            _format_seconds(run["sim_time_s"]),
+            _format_bytes(run["bytes"]["total"]),
+            _format_bytes(run["bytes"]["raw_data"]),
+            _format_seconds(wait),
+            f"{energy / 1000:,.2f} kJ",
+        )
+    return table
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from edgesim.config import load_scenario
+    from edgesim.report.html import render_report
+    from edgesim.runner import run_scenario
+
+    loaded = load_scenario(args.scenario)
+    out_dir = Path(args.out) if args.out else Path("reports") / loaded.scenario.name
+    if args.seed is not None:
+        scenario = loaded.scenario.model_copy(update={"seed": args.seed})
+        loaded = type(loaded)(scenario, loaded.fleet, loaded.source, loaded.base_dir)
+
+    with Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(bar_width=None) if False else TextColumn(""),
+        TextColumn("sim {task.fields[sim]:>10}  acc {task.fields[acc]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.quiet,
+        transient=False,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_accuracy(label: str, sim_time: float, accuracy: float) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=None, sim="0.0 s", acc="—")
+            progress.update(tasks[label], sim=f"{sim_time:,.1f} s", acc=f"{accuracy:.3f}")
+
+        def on_run_done(run: dict[str, Any]) -> None:
+            task = tasks.get(run["label"])
+            if task is not None:
+                progress.update(task, total=1, completed=1)
+
+        results = run_scenario(
+            loaded,
+            schemes=args.scheme,
+            torch_device=args.device,
+            on_accuracy=on_accuracy,
+            on_run_done=on_run_done,
+        )
+    results_path = write_json_atomic(out_dir / "results.json", results)
+    report_path = render_report(results, out_dir / "report.html")
+    if not args.quiet:
+        out.print(summary_table(results))
+    out.print(f"results: {results_path}\nreport:  {report_path}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from edgesim.config import load_scenario
+    from edgesim.runner import check_names
+
+    for path in args.scenarios:
+        loaded = load_scenario(path)
+        check_names(loaded)
+        fleet = loaded.fleet
+        out.print(
+            f"{path}: ok — {len(fleet.devices)} devices, {len(fleet.links)} links, "
+            f"{len(loaded.scenario.schemes)} schemes"
+        )
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from edgesim.config.scenario import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from edgesim.config.profiles import builtin_device_profiles
+
+    profiles = builtin_device_profiles()
+    if args.model or args.dataset or args.batch_size:
+        return _profile_step_times(args, profiles)
+    table = Table(title="device profiles")
+    for column in ("name", "peak FP32", "efficiency", "step overhead", "memory BW", "power (W)"):
+        table.add_column(column)
+    for p in profiles.values():
+        table.add_row(
+            p.name,
+            f"{p.peak_flops / 1e12:.3g} TFLOP/s",
+            f"{p.efficiency:.2f}",
+            f"{p.step_overhead_s * 1000:.2f} ms",
+            f"{p.memory_bandwidth / 1e9:.3g} GB/s",
+            f"{p.power_w.compute:g}/{p.power_w.transmit:g}/{p.power_w.idle:g}",
+        )
+    out.print(table)
+    return 0
+
+
+def _profile_step_times(args: argparse.Namespace, profiles: dict) -> int:
+    from edgesim.cluster.costs import step_time
+    from edgesim.learning.datasets import load_dataset
+    from edgesim.learning.flops import workload_of
+
+    model = args.model or "cnn-small"
+    dataset = args.dataset or "digits"
+    batch_size = args.batch_size or 32
+    test = load_dataset(dataset, path=args.path).test
+    work = workload_of(model, test.input_shape, test.num_classes, batch_size)
+    times = {
+        name: step_time(p, work.train_step_flops, work.train_step_bytes)
+        for name, p in profiles.items()
+    }
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": model,
+                    "dataset": dataset,
+                    "batch_size": batch_size,
+                    "train_step_flops": work.train_step_flops,
+                    "train_step_bytes": work.train_step_bytes,
+                    "train_step_s": times,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    table = Table(
+        title=f"{model} on {dataset}, batch {batch_size}: {work.train_step_flops:,} FLOP/step"
+    )
+    table.add_column("profile")
+    table.add_column("train step", justify="right")
+    for name, seconds in sorted(times.items(), key=lambda kv: kv[1]):
+        table.add_row(name, f"{seconds * 1000:.3f} ms")
+    out.print(table)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from edgesim.report.html import render_report
+    from edgesim.report.load import load_results
+
+    results = load_results([Path(p) for p in args.results])
+    target = Path(args.out) if args.out else Path(args.results[0]).with_name("report.html")
+    out.print(f"report: {render_report(results, target)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgesim", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the schemes of a scenario and write results + report")
+    run.add_argument("scenario")
+    run.add_argument("--out", help="output folder (default reports/<scenario name>)")
+    run.add_argument("--scheme", action="append", help="run only this scheme (name or label)")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where torch runs")
+    run.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
+    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    run.set_defaults(handler=cmd_run)
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+")
+    validate.set_defaults(handler=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
+    schema.set_defaults(handler=cmd_schema)
+
+    profiles = sub.add_parser("profiles", help="list device profiles, or step times of a workload")
+    profiles.add_argument("--model")
+    profiles.add_argument("--dataset")
+    profiles.add_argument("--path", help="data folder for datasets read from disk")
+    profiles.add_argument("--batch-size", type=int)
+    profiles.add_argument("--json", action="store_true")
+    profiles.set_defaults(handler=cmd_profiles)
+
+    report = sub.add_parser("report", help="build a report from results.json files")
+    report.add_argument("results", nargs="+")
+    report.add_argument("--out", help="output HTML file")
+    report.set_defaults(handler=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        return args.handler(args)
+    except EdgesimError as exc:
+        if args.debug:
+            console.print_exception()
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        return 2
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+    except Exception:
+        console.print_exception() if args.debug else console.print(
+            "[bold red]internal error[/] (a bug in edgesim; rerun with --debug for a traceback)"
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Links, routes and transfers on the simulated clock.
+
+The topology is a networkx graph of devices, switches and access points;
+routes are shortest paths over the links that are up. Each link has an *up*
+direction (edge side → core side) and a *down* direction with their own
+bandwidth, each a capacity in the max-min fair :class:`FlowSolver`. A
+transfer touching a device or link that goes down is aborted, and the bytes
+already sent stay counted (they used the network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import networkx as nx
+import simpy
+
+from edgesim.cluster.device import Device
+from edgesim.cluster.flows import Flow, FlowSolver, TransferAborted
+from edgesim.config.fleet import Link
+from edgesim.metrics.recorder import Recorder
+from edgesim.types import NodeId
+
+
+@dataclass(eq=False)
+class _Transfer:
+    flow: Flow
+    nodes: tuple[NodeId, ...]
+    links: tuple[str, ...]
+
+
+class Network:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        devices: dict[NodeId, Device],
+        switches: list[NodeId],
+        links: list[Link],
+        recorder: Recorder,
+    ):
+        self.env = env
+        self.devices = devices
+        self.recorder = recorder
+        self.links = {link.name: link for link in links}
+        self.graph = nx.Graph()
+        self.graph.add_nodes_from(devices)
+        self.graph.add_nodes_from(switches)
+        for link in links:
+            self.graph.add_edge(link.edge_side, link.core_side, link=link.name)
+        capacity = {}
+        for link in links:
+            capacity[(link.name, "up")] = link.up_bps / 8
+            capacity[(link.name, "down")] = link.down_bps / 8
+        self.solver = FlowSolver(env, capacity)
+        self._links_down: set[str] = set()
+        self._transfers: list[_Transfer] = []
+
+    def path(self, src: NodeId, dst: NodeId) -> list[NodeId]:
+        """Fewest-hop path over links that are up; :class:`TransferAborted` if there is none."""
+        usable = nx.subgraph_view(
+            self.graph, filter_edge=lambda a, b: self.graph[a][b]["link"] not in self._links_down
+        )
+        try:
+            return nx.shortest_path(usable, src, dst)
+        except nx.NetworkXNoPath:
+            raise TransferAborted(f"no route from {src} to {dst}: links down") from None
+
+    def transfer(
+        self, src: NodeId, dst: NodeId, nbytes: int, what: str, raw_data: bool = False
+    ) -> Generator[simpy.Event, object, None]:
+        """Send ``nbytes`` from ``src`` to ``dst``; raises :class:`TransferAborted` on failure."""
+        for end in (src, dst):
+            if end in self.devices and not self.devices[end].up:
+                raise TransferAborted(f"{end} is down")
+        nodes = self.path(src, dst)
+        route, links, latency = [], [], 0.0
+        for a, b in zip(nodes, nodes[1:], strict=False):
+            link = self.links[self.graph[a][b]["link"]]
+            route.append((link.name, "up" if a == link.edge_side else "down"))
+            links.append(link.name)
+            latency += link.latency_s
+        upward = not route or route[0][1] == "up"
+        start = self.env.now
+        flow = self.solver.start(route, nbytes, latency)
+        transfer = _Transfer(flow, tuple(nodes), tuple(links))
+        self._transfers.append(transfer)
+        try:
+            yield flow.done
+        except simpy.Interrupt:
+            self.solver.abort(flow, "abandoned by the sender")
+            raise
+        finally:
+            self._transfers.remove(transfer)
+            sent = int(round(nbytes - max(flow.remaining, 0.0))) if route else nbytes
+            self.recorder.transfer(links, sent, upward, raw_data)
+            detail = f"{what} {src}→{dst} {nbytes} B"
+            if not flow.done.ok:
+                self.recorder.count("aborted_transfers")
+                detail += " (aborted)"
+            for node, kind in ((src, "send"), (dst, "recv")):
+                if node in self.devices:
+                    self.recorder.span(node, kind, start, self.env.now, detail)
+
+    def node_down(self, node: NodeId) -> None:
+        self._abort_where(lambda t: node in t.nodes, f"{node} went down")
+
+    def link_down(self, name: str) -> None:
+        self._links_down.add(name)
+        self._abort_where(lambda t: name in t.links, f"link {name} went down")
+
+    def link_up(self, name: str) -> None:
+        self._links_down.discard(name)
+
+    def _abort_where(self, touches, reason: str) -> None:
+        for transfer in [t for t in self._transfers if touches(t)]:
+            self.solver.abort(transfer.flow, reason)

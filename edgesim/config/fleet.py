@@ -1,0 +1,154 @@
+"""Resolve a validated scenario into concrete devices and links, checking every reference.
+
+Schema validation cannot know whether ``jetson-nan`` is a profile or whether a
+link names a real node; this step does, and reports each problem at its YAML
+path with a "did you mean".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from edgesim.config.profiles import (
+    DeviceProfile,
+    builtin_link_profiles,
+    resolve_device_profile,
+)
+from edgesim.config.scenario import Scenario
+from edgesim.errors import ConfigError, EdgesimError, did_you_mean
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    id: str
+    profile: DeviceProfile
+    role: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link; *up* is from ``edge_side`` towards ``core_side``."""
+
+    name: str
+    edge_side: str
+    core_side: str
+    profile: str | None
+    up_bps: float
+    down_bps: float
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class Fleet:
+    devices: tuple[DeviceSpec, ...]
+    switches: tuple[str, ...]
+    links: tuple[Link, ...]
+    server: str | None
+
+    @property
+    def clients(self) -> list[str]:
+        return [d.id for d in self.devices if d.role == "client"]
+
+    def profile_of(self, device_id: str) -> DeviceProfile:
+        return next(d.profile for d in self.devices if d.id == device_id)
+
+
+def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
+    problems: list[str] = []
+    devices = []
+    for i, group in enumerate(scenario.devices):
+        try:
+            profile = resolve_device_profile(group.profile, base_dir)
+        except EdgesimError as exc:
+            problems.append(f"devices[{i}].profile: {exc}")
+            continue
+        devices += [DeviceSpec(d, profile, group.role) for d in scenario.members(group.id)]
+
+    nodes = set(scenario.device_ids()) | set(scenario.network.nodes)
+    names = nodes | {g.id for g in scenario.devices}
+    link_profiles = builtin_link_profiles()
+    links = []
+    for i, spec in enumerate(scenario.network.links):
+        where = f"network.links[{i}]"
+        for end, name in enumerate(spec.between):
+            if name not in names:
+                problems.append(
+                    f"{where}.between[{end}]: unknown node '{name}'{did_you_mean(name, names)}"
+                )
+        if spec.profile is not None and spec.profile not in link_profiles:
+            problems.append(
+                f"{where}.profile: unknown link profile '{spec.profile}'"
+                f"{did_you_mean(spec.profile, link_profiles)}"
+            )
+            continue
+        base = link_profiles[spec.profile] if spec.profile else None
+        edge_members, core_members = (scenario.members(n) for n in spec.between)
+        if len(edge_members) > 1 and len(core_members) > 1:
+            problems.append(f"{where}.between: at most one end may be a device group")
+            continue
+        for a in edge_members:
+            for b in core_members:
+                links.append(
+                    Link(
+                        name=spec.name
+                        if spec.name and len(edge_members) * len(core_members) == 1
+                        else f"{a}--{b}",
+                        edge_side=a,
+                        core_side=b,
+                        profile=spec.profile,
+                        up_bps=spec.up_bps or base.up_bps,
+                        down_bps=spec.down_bps or base.down_bps,
+                        latency_s=spec.latency_s if spec.latency_s is not None else base.latency_s,
+                    )
+                )
+
+    link_names = {link.name for link in links}
+    targets = set(scenario.device_ids()) | {g.id for g in scenario.devices} | link_names
+    failures = scenario.failures
+    for i, outage in enumerate(failures.scheduled):
+        if outage.target not in targets:
+            problems.append(
+                f"failures.scheduled[{i}].target: unknown device or link '{outage.target}'"
+                f"{did_you_mean(outage.target, targets)}"
+            )
+    if failures.random:
+        for i, target in enumerate(failures.random.targets):
+            if target not in targets:
+                problems.append(
+                    f"failures.random.targets[{i}]: unknown device or link '{target}'"
+                    f"{did_you_mean(target, targets)}"
+                )
+    personal = scenario.data.partition.personal_class
+    if personal and personal[0] not in scenario.client_ids():
+        problems.append(
+            f"data.partition.personal_class[0]: '{personal[0]}' is not a client"
+            f"{did_you_mean(personal[0], scenario.client_ids())}"
+        )
+    for i, scheme in enumerate(scenario.schemes):
+        for j, device in enumerate(getattr(scheme, "devices", None) or []):
+            if device not in scenario.client_ids():
+                problems.append(
+                    f"schemes[{i}].devices[{j}]: '{device}' is not a client"
+                    f"{did_you_mean(device, scenario.client_ids())}"
+                )
+        if scheme.scheme != "local" and scenario.server_id() is None:
+            problems.append(
+                f"schemes[{i}]: scheme '{scheme.scheme}' needs a device with role: server"
+            )
+    if problems:
+        raise ConfigError(source, problems)
+
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((link.edge_side, link.core_side) for link in links)
+    server = scenario.server_id()
+    if server is not None:
+        cut_off = sorted(d for d in scenario.device_ids() if not nx.has_path(graph, d, server))
+        if cut_off:
+            raise ConfigError(
+                source, [f"network.links: no route to the server from {', '.join(cut_off)}"]
+            )
+    return Fleet(tuple(devices), tuple(scenario.network.nodes), tuple(links), server)

@@ -1,0 +1,140 @@
+"""YAML loading and pydantic validation that speak in file names and YAML paths.
+
+A user sees ``scenarios/x.yaml: devices[3].profile: ...`` rather than a
+pydantic dump, and sees every problem at once, as Flower's config errors do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from edgesim.errors import ConfigError, EdgesimError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EdgesimError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise EdgesimError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise EdgesimError(f"{path}: not valid YAML{where}: {problem}") from None
+
+
+def yaml_path(loc: tuple[int | str, ...]) -> str:
+    """``('devices', 3, 'profile')`` → ``devices[3].profile``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[list[int | str], Any]:
+    """Follow a pydantic error location through the schema.
+
+    Returns the location as a YAML path (without the tags pydantic inserts for
+    discriminated unions, e.g. ``schemes[2].fedavg.rounds``) and the annotation
+    found there (``None`` once the schema has no more to say).
+    """
+    path: list[int | str] = []
+    annotation: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            path.append(part)
+            items = [a for a in get_args(_unwrap(annotation)) if a is not type(None)]
+            annotation = items[0] if get_origin(_unwrap(annotation)) in (list, tuple) else None
+            continue
+        member = _tagged_member(annotation, part)
+        if member is not None:
+            annotation = member
+            continue
+        path.append(part)
+        owner = _model_in(annotation)
+        field = owner.model_fields.get(part) if owner else None
+        annotation = field.annotation if field else None
+    return path, annotation
+
+
+def _unwrap(annotation: Any) -> Any:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The one BaseModel an annotation holds (directly or as ``X | None``), else None."""
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, tuple, dict):
+        return None
+    members = {m for a in get_args(annotation) if (m := _model_in(a)) is not None}
+    return members.pop() if len(members) == 1 else None
+
+
+def _tagged_member(annotation: Any, tag: str) -> type[BaseModel] | None:
+    """The member of a union discriminated by ``scheme`` whose tag is ``tag``."""
+    annotation = _unwrap(annotation)
+    if get_origin(annotation) in (list, tuple, dict):
+        return None
+    for arg in get_args(annotation):
+        member = _model_in(arg)
+        field = member.model_fields.get("scheme") if member else None
+        if field is not None and tag in get_args(field.annotation):
+            return member
+    return None
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    where = yaml_path(tuple(_walk(model, loc)[0]))
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        owner = _model_in(_walk(model, loc[:-1])[1])
+        allowed = list(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        valid = f"; valid keys: {', '.join(allowed)}" if allowed else ""
+        return f"{where}: unknown key '{key}'{hint}{valid}"
+    if kind == "missing":
+        return f"{where}: required field is missing"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        tag = str(ctx.get("tag", ""))
+        expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        close = difflib.get_close_matches(tag, expected, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        kind_name = str(ctx.get("discriminator", "kind")).strip("'")
+        return f"{where}: unknown {kind_name} '{tag}'{hint}; valid: {', '.join(expected)}"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    return f"{where}: {message}{shown}"
+
+
+def validate(model: type[M], data: Any, source: str) -> M:
+    """Validate ``data`` against ``model``; raise one ConfigError listing every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e, model) for e in exc.errors(include_url=False)]
+        raise ConfigError(source, problems) from None

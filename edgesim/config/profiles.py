@@ -1,0 +1,97 @@
+"""Device and link profiles: what a piece of hardware can do, with cited sources.
+
+Profiles live as YAML files (``device_profiles/<name>.yaml`` and
+``edgesim/cluster/link_profiles.yaml``); a scenario refers to one by name, by
+file path, or defines one inline. The cost model reads only these numbers.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from edgesim.config.loading import load_yaml, validate
+from edgesim.errors import EdgesimError, did_you_mean
+
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "device_profiles"
+LINK_PROFILE_FILE = Path(__file__).resolve().parents[1] / "cluster" / "link_profiles.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Power(Strict):
+    """Watts drawn while computing, while transmitting, and while idle (energy = ∫ power dt)."""
+
+    compute: float = Field(gt=0)
+    transmit: float = Field(gt=0)
+    idle: float = Field(ge=0)
+
+
+class DeviceProfile(Strict):
+    name: str
+    description: str = ""
+    peak_flops: float = Field(gt=0, description="FP32 FLOP/s at peak")
+    efficiency: float = Field(gt=0, le=1, description="fraction of peak sustained by training")
+    step_overhead_s: float = Field(ge=0, description="fixed cost of one training step")
+    eval_overhead_s: float = Field(ge=0, default=0.0, description="fixed cost of one eval batch")
+    memory_bytes: float = Field(gt=0)
+    memory_bandwidth: float = Field(gt=0, description="bytes/s")
+    power_w: Power
+    sources: list[str] = Field(default_factory=list)
+    notes: str = ""
+
+
+class LinkProfile(Strict):
+    description: str = ""
+    up_bps: float = Field(gt=0, description="bits/s from the edge side towards the core")
+    down_bps: float = Field(gt=0, description="bits/s from the core towards the edge")
+    latency_s: float = Field(ge=0, description="one-way latency")
+    sources: list[str] = Field(default_factory=list)
+
+
+@cache
+def builtin_device_profiles() -> dict[str, DeviceProfile]:
+    """Every profile shipped in ``device_profiles/``, by name."""
+    profiles = {}
+    for path in sorted(PROFILE_DIR.glob("*.yaml")):
+        profile = load_device_profile(path)
+        if profile.name != path.stem:
+            raise EdgesimError(
+                f"{path}: name '{profile.name}' must equal the file name '{path.stem}'"
+            )
+        profiles[profile.name] = profile
+    return profiles
+
+
+def load_device_profile(path: Path) -> DeviceProfile:
+    return validate(DeviceProfile, load_yaml(path), str(path))
+
+
+def resolve_device_profile(ref: str | DeviceProfile, base_dir: Path) -> DeviceProfile:
+    """A profile given by built-in name, by a path to a YAML file, or already inline."""
+    if isinstance(ref, DeviceProfile):
+        return ref
+    builtin = builtin_device_profiles()
+    if ref in builtin:
+        return builtin[ref]
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        path = (base_dir / ref).resolve()
+        if not path.is_file():
+            raise EdgesimError(f"device profile file not found: {path}")
+        return load_device_profile(path)
+    raise EdgesimError(f"unknown device profile '{ref}'{did_you_mean(ref, builtin)}")
+
+
+@cache
+def builtin_link_profiles() -> dict[str, LinkProfile]:
+    raw = load_yaml(LINK_PROFILE_FILE)
+    if not isinstance(raw, dict):
+        raise EdgesimError(f"{LINK_PROFILE_FILE}: expected a mapping of name -> link profile")
+    return {
+        name: validate(LinkProfile, spec, f"{LINK_PROFILE_FILE}: {name}")
+        for name, spec in raw.items()
+    }

@@ -1,0 +1,237 @@
+"""The scenario file: fleet, network, faults, data, model and the schemes to compare.
+
+Validated completely before anything runs (unknown keys are errors), so a
+typo costs a second, not a half-finished simulation. Every field is
+documented in ``docs/scenario.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from edgesim.config.profiles import DeviceProfile, LinkProfile
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- fleet
+
+
+class DeviceGroup(Strict):
+    """One device, or ``count`` identical devices named ``<id>-0`` … ``<id>-<count-1>``."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    profile: str | DeviceProfile
+    count: int = Field(default=1, ge=1, le=100_000)
+    role: Literal["client", "server"] = "client"
+
+
+# --------------------------------------------------------------------------- network
+
+
+class LinkSpec(Strict):
+    """A link between two nodes; ``between: [edge_side, core_side]`` so *up* is edge → core.
+
+    A device-group id on either end means one link per member of the group.
+    """
+
+    between: tuple[str, str]
+    profile: str | None = None
+    up_bps: float | None = Field(default=None, gt=0)
+    down_bps: float | None = Field(default=None, gt=0)
+    latency_s: float | None = Field(default=None, ge=0)
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _profile_or_numbers(self) -> LinkSpec:
+        explicit = (self.up_bps, self.down_bps, self.latency_s)
+        if self.profile is None and None in explicit:
+            raise ValueError("give a link 'profile' or all of up_bps, down_bps and latency_s")
+        if self.between[0] == self.between[1]:
+            raise ValueError(f"a link joins two different nodes, got {list(self.between)}")
+        return self
+
+
+class Network(Strict):
+    nodes: list[str] = Field(default_factory=list, description="switches and access points")
+    links: list[LinkSpec] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+class DownInterval(Strict):
+    """``target`` (a device or link name) is down from ``at_s`` for ``duration_s`` seconds."""
+
+    target: str
+    at_s: float = Field(ge=0)
+    duration_s: float = Field(gt=0)
+
+
+class RandomFailures(Strict):
+    """Exponential up/down times drawn from the scenario seed (MTBF / MTTR)."""
+
+    targets: list[str] = Field(min_length=1, description="device ids, group ids or link names")
+    mtbf_s: float = Field(gt=0)
+    mttr_s: float = Field(gt=0)
+    horizon_s: float = Field(gt=0, description="no failure starts after this simulated time")
+
+
+class Failures(Strict):
+    scheduled: list[DownInterval] = Field(default_factory=list)
+    random: RandomFailures | None = None
+    trace: str | None = Field(
+        default=None, description="CSV file with columns target,down_at_s,up_at_s"
+    )
+
+
+# --------------------------------------------------------------------------- data and model
+
+
+class Partition(Strict):
+    kind: Literal["iid", "dirichlet", "shards"] = "iid"
+    alpha: float = Field(default=0.5, gt=0)
+    shards_per_device: int = Field(default=2, ge=1)
+    server_share: float = Field(default=0.0, ge=0, lt=1)
+    personal_class: tuple[str, int] | None = Field(
+        default=None, description="[device id, label]: that class only on that device"
+    )
+
+
+class Data(Strict):
+    dataset: str = "digits"
+    path: str | None = None
+    test_fraction: float = Field(default=0.2, gt=0, lt=1)
+    validation_fraction: float = Field(default=0.1, ge=0, lt=1)
+    image_size: int = Field(default=32, ge=4)
+    grayscale: bool = False
+    partition: Partition = Partition()
+
+
+class Training(Strict):
+    model: str = "cnn-small"
+    batch_size: int = Field(default=32, ge=1)
+    lr: float = Field(default=0.05, gt=0)
+    momentum: float = Field(default=0.0, ge=0, lt=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class Observe(Strict):
+    """How often the experimenter looks at test accuracy (free: no time, no bytes)."""
+
+    min_interval_s: float = Field(default=0.0, ge=0)
+
+
+# --------------------------------------------------------------------------- schemes
+
+
+class SchemeBase(Strict):
+    label: str | None = None
+
+
+class LocalScheme(SchemeBase):
+    scheme: Literal["local"]
+    epochs: int = Field(default=10, ge=1)
+
+
+class CentralizedScheme(SchemeBase):
+    scheme: Literal["centralized"]
+    epochs: int = Field(default=10, ge=1)
+    upload_deadline_s: float | None = Field(default=None, gt=0)
+
+
+class FedAvgScheme(SchemeBase):
+    scheme: Literal["fedavg"]
+    rounds: int = Field(default=10, ge=1)
+    local_epochs: float = Field(default=1.0, gt=0)
+    client_fraction: float = Field(default=1.0, gt=0, le=1)
+    round_deadline_s: float | None = Field(default=None, gt=0)
+
+
+class HandoffScheme(SchemeBase):
+    scheme: Literal["handoff"]
+    devices: list[str] | None = Field(
+        default=None, description="clients that hand off; default all"
+    )
+    device_epochs: int = Field(default=5, ge=1)
+    server_epochs: int = Field(default=5, ge=1)
+    after_return_epochs: int = Field(default=5, ge=0)
+    handoffs: int = Field(default=1, ge=1)
+
+
+SchemeSpec = Annotated[
+    LocalScheme | CentralizedScheme | FedAvgScheme | HandoffScheme,
+    Field(discriminator="scheme"),
+]
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    devices: list[DeviceGroup] = Field(min_length=1)
+    network: Network
+    failures: Failures = Failures()
+    data: Data = Data()
+    training: Training = Training()
+    observe: Observe = Observe()
+    targets: list[float] = Field(default_factory=lambda: [0.8, 0.9])
+    horizon_s: float | None = Field(default=None, gt=0, description="stop every scheme here")
+    schemes: list[SchemeSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        for target in self.targets:
+            if not 0 < target <= 1:
+                raise ValueError(f"targets are accuracies in (0, 1], got {target}")
+        servers = [g for g in self.devices if g.role == "server"]
+        if len(servers) > 1 or (servers and servers[0].count != 1):
+            raise ValueError("at most one device may have role 'server'")
+        ids = [g.id for g in self.devices] + list(self.network.nodes)
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"ids used twice: {', '.join(duplicated)}")
+        return self
+
+    # ---------------------------------------------------------------- derived views
+
+    def device_ids(self) -> list[str]:
+        return [d for group in self.devices for d in self.members(group.id)]
+
+    def group(self, group_id: str) -> DeviceGroup | None:
+        return next((g for g in self.devices if g.id == group_id), None)
+
+    def members(self, name: str) -> list[str]:
+        """Device ids a name stands for: a group's members, or the name itself."""
+        group = self.group(name)
+        if group is None:
+            return [name]
+        if group.count == 1:
+            return [group.id]
+        return [f"{group.id}-{i}" for i in range(group.count)]
+
+    def server_id(self) -> str | None:
+        return next((g.id for g in self.devices if g.role == "server"), None)
+
+    def client_ids(self) -> list[str]:
+        server = self.server_id()
+        return [d for d in self.device_ids() if d != server]
+
+
+def scheme_label(spec: SchemeSpec) -> str:
+    return spec.label or spec.scheme
+
+
+def base_dir_of(source: Path | None) -> Path:
+    return source.parent if source else Path.cwd()
+
+
+LinkProfileRef = str | LinkProfile

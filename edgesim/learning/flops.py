@@ -1,0 +1,82 @@
+"""Work of one training step and one evaluation sample, counted once and cached.
+
+The cost model (``edgesim.cluster.costs``) turns these counts into simulated
+seconds on a device profile; counting with ``FlopCounterMode`` on the real
+module means a new model needs no hand-written FLOP formula.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from edgesim.learning.models import InputShape, build_model
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What one step moves through a device: arithmetic and memory traffic."""
+
+    train_step_flops: int
+    train_step_bytes: int
+    eval_sample_flops: int
+    eval_sample_bytes: int
+    parameter_bytes: int
+
+
+def _count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, backward: bool) -> int:
+    counter = FlopCounterMode(display=False)
+    with counter:
+        out = model(x)
+        if backward:
+            nn.functional.cross_entropy(out, y).backward()
+    return int(counter.get_total_flops())
+
+
+def _activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    total = 0
+
+    def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        nonlocal total
+        total += output.numel() * output.element_size()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    with torch.no_grad():
+        model(x)
+    for handle in handles:
+        handle.remove()
+    return total
+
+
+def measure_workload(model: nn.Module, input_shape: InputShape, batch_size: int) -> Workload:
+    """Count FLOPs and bytes of a train step at ``batch_size`` and of one evaluated sample."""
+    model = copy.deepcopy(model).cpu()
+    x = torch.zeros((batch_size, *input_shape))
+    y = torch.zeros(batch_size, dtype=torch.long)
+    param_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    act = _activation_bytes(model, x)
+    train_flops = _count(model, x, y, backward=True)
+    eval_flops = _count(model, x[:1], y[:1], backward=False)
+    # A step reads weights, writes gradients and updates weights (3×), and writes
+    # then re-reads activations for the backward pass (2×).
+    return Workload(
+        train_step_flops=train_flops,
+        train_step_bytes=3 * param_bytes + 2 * act,
+        eval_sample_flops=eval_flops,
+        eval_sample_bytes=param_bytes // batch_size + act // batch_size,
+        parameter_bytes=param_bytes,
+    )
+
+
+@cache
+def workload_of(
+    model_name: str, input_shape: InputShape, num_classes: int, batch_size: int
+) -> Workload:
+    """Cached :func:`measure_workload` for a registered model."""
+    model = build_model(model_name, input_shape, num_classes, seed=0)
+    return measure_workload(model, input_shape, batch_size)

@@ -1,0 +1,78 @@
+"""What happened during one scheme run: timeline spans, accuracy curves, bytes, counters.
+
+The cluster and the schemes report here; :mod:`edgesim.metrics.results` turns
+it into the ``results.json`` entry. Only observations are recorded — nothing
+here changes the simulation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from edgesim.types import DeviceId, SimTime
+
+SPAN_KINDS = ("compute", "send", "recv", "wait", "down", "lost", "background")
+
+
+@dataclass(frozen=True)
+class Span:
+    device: DeviceId
+    kind: str
+    start: SimTime
+    end: SimTime
+    detail: str = ""
+
+
+@dataclass
+class Recorder:
+    spans: list[Span] = field(default_factory=list)
+    curves: dict[str, list[tuple[SimTime, float]]] = field(default_factory=dict)
+    bytes_per_link: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    bytes_up: int = 0
+    bytes_down: int = 0
+    bytes_raw_data: int = 0
+    counters: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    min_observe_interval_s: float = 0.0
+    on_accuracy: Callable[[str, SimTime, float], None] | None = None
+    """Called with each recorded observation (the CLI's progress bars)."""
+
+    def span(
+        self, device: DeviceId, kind: str, start: SimTime, end: SimTime, detail: str = ""
+    ) -> None:
+        if kind not in SPAN_KINDS:
+            raise ValueError(f"unknown span kind '{kind}'")
+        if end > start:
+            self.spans.append(Span(device, kind, start, end, detail))
+
+    def transfer(self, links: list[str], nbytes: int, upward: bool, raw_data: bool) -> None:
+        """Bytes that crossed the network (counted once per transfer, and once per link crossed)."""
+        for link in links:
+            self.bytes_per_link[link] += nbytes
+        if upward:
+            self.bytes_up += nbytes
+        else:
+            self.bytes_down += nbytes
+        if raw_data:
+            self.bytes_raw_data += nbytes
+
+    def count(self, name: str, amount: float = 1) -> None:
+        self.counters[name] += amount
+
+    def accuracy(self, model: str, time: SimTime, value: float, force: bool = False) -> bool:
+        """Record an observation unless one was made less than ``min_observe_interval_s`` ago."""
+        points = self.curves.setdefault(model, [])
+        if points and not force and time - points[-1][0] < self.min_observe_interval_s:
+            return False
+        if points and points[-1][0] == time:
+            points[-1] = (time, value)
+        else:
+            points.append((time, value))
+        if self.on_accuracy is not None:
+            self.on_accuracy(model, time, value)
+        return True
+
+    def wants_observation(self, model: str, time: SimTime) -> bool:
+        points = self.curves.get(model)
+        return not points or time - points[-1][0] >= self.min_observe_interval_s

@@ -1,0 +1,271 @@
+"""Run every scheme of a scenario on fresh copies of one cluster, data split and initial model.
+
+Each scheme gets its own SimPy environment, devices, network and recorder,
+but the same partition, the same initial weights, the same batch order per
+holder and the same failures, so the comparison is fair and the results are
+a pure function of the scenario (host facts go to ``meta`` only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+import torch
+
+import edgesim
+from edgesim.cluster.device import Device
+from edgesim.cluster.faults import Outage, inject, merge, random_outages, read_trace
+from edgesim.cluster.network import Network
+from edgesim.config import LoadedScenario
+from edgesim.config.scenario import Scenario, SchemeSpec, scheme_label
+from edgesim.errors import ConfigError, EdgesimError, did_you_mean
+from edgesim.learning.datasets import DATASETS, Dataset, load_dataset
+from edgesim.learning.flops import workload_of
+from edgesim.learning.models import MODELS, build_model
+from edgesim.learning.partition import partition, train_validation_split
+from edgesim.learning.training import Optimizer
+from edgesim.metrics.recorder import Recorder
+from edgesim.metrics.results import SCHEMA_VERSION, run_result
+from edgesim.schemes import SCHEMES
+from edgesim.schemes.runtime import Holding, Runtime
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, float, float], None]
+"""(run label, simulated time, accuracy) on each observation."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What every scheme of a scenario shares."""
+
+    holdings: dict[str, Holding]
+    test: Dataset
+    model: torch.nn.Module
+    outages: list[Outage]
+
+
+def check_names(loaded: LoadedScenario) -> None:
+    """References the schema cannot check because they live in the learning layer."""
+    scenario = loaded.scenario
+    problems = []
+    if scenario.data.dataset not in DATASETS:
+        problems.append(
+            f"data.dataset: unknown dataset '{scenario.data.dataset}'"
+            f"{did_you_mean(scenario.data.dataset, DATASETS)}"
+        )
+    if scenario.training.model not in MODELS:
+        problems.append(
+            f"training.model: unknown model '{scenario.training.model}'"
+            f"{did_you_mean(scenario.training.model, MODELS)}"
+        )
+    if problems:
+        raise ConfigError(loaded.source, problems)
+
+
+def select_schemes(scenario: Scenario, names: list[str] | None) -> list[SchemeSpec]:
+    """The schemes to run: all, or those whose scheme name or label is in ``names``."""
+    if not names:
+        return list(scenario.schemes)
+    known = {s.scheme for s in scenario.schemes} | {scheme_label(s) for s in scenario.schemes}
+    for name in names:
+        if name not in known:
+            raise EdgesimError(
+                f"--scheme: '{name}' is not in this scenario{did_you_mean(name, known)}"
+            )
+    return [s for s in scenario.schemes if s.scheme in names or scheme_label(s) in names]
+
+
+def configure_torch(threads: int = 1) -> None:
+    """Deterministic kernels on a fixed thread count, so accuracy does not depend on the host."""
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(threads)
+
+
+def prepare(loaded: LoadedScenario) -> Prepared:
+    scenario, fleet = loaded.scenario, loaded.fleet
+    data = scenario.data
+    path = str((loaded.base_dir / data.path).resolve()) if data.path else None
+    splits = load_dataset(
+        data.dataset,
+        path=path,
+        seed=scenario.seed,
+        test_fraction=data.test_fraction,
+        image_size=data.image_size,
+        grayscale=data.grayscale,
+    )
+    spec = data.partition
+    parts = partition(
+        splits.train.y.numpy(),
+        fleet.clients,
+        kind=spec.kind,
+        rng=np.random.default_rng([scenario.seed, 0xDA7A]),
+        alpha=spec.alpha,
+        shards_per_device=spec.shards_per_device,
+        server_id=fleet.server,
+        server_share=spec.server_share,
+        personal_class=spec.personal_class,
+    )
+    holdings = {}
+    for index, (holder, indices) in enumerate(sorted(parts.items())):
+        rng = np.random.default_rng([scenario.seed, 0x7A11, index])
+        train_idx, val_idx = train_validation_split(indices, data.validation_fraction, rng)
+        holdings[holder] = Holding(splits.train.subset(train_idx), splits.train.subset(val_idx))
+    model = build_model(
+        scenario.training.model, splits.train.input_shape, splits.train.num_classes, scenario.seed
+    )
+    return Prepared(holdings, splits.test, model, outages_of(loaded))
+
+
+def outages_of(loaded: LoadedScenario) -> list[Outage]:
+    scenario = loaded.scenario
+    failures = scenario.failures
+    outages = [
+        Outage(o.at_s, o.at_s + o.duration_s, member)
+        for o in failures.scheduled
+        for member in scenario.members(o.target)
+    ]
+    if failures.random:
+        spec = failures.random
+        targets = [m for t in spec.targets for m in scenario.members(t)]
+        outages += random_outages(targets, spec.mtbf_s, spec.mttr_s, spec.horizon_s, scenario.seed)
+    if failures.trace:
+        outages += read_trace((loaded.base_dir / failures.trace).resolve())
+        known = set(scenario.device_ids()) | {link.name for link in loaded.fleet.links}
+        for outage in outages:
+            if outage.target not in known:
+                raise EdgesimError(
+                    f"{failures.trace}: unknown device or link '{outage.target}'"
+                    f"{did_you_mean(outage.target, known)}"
+                )
+    return merge(outages)
+
+
+def run_scheme(
+    loaded: LoadedScenario,
+    prepared: Prepared,
+    spec: SchemeSpec,
+    torch_device: str = "cpu",
+    on_accuracy: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """One scheme on a fresh cluster; returns its ``runs[]`` entry."""
+    scenario, fleet = loaded.scenario, loaded.fleet
+    label = scheme_label(spec)
+    env = simpy.Environment()
+    recorder = Recorder(min_observe_interval_s=scenario.observe.min_interval_s)
+    if on_accuracy is not None:
+        recorder.on_accuracy = lambda _model, t, acc: on_accuracy(label, t, acc)
+    devices = {d.id: Device(env, d.id, d.profile, recorder) for d in fleet.devices}
+    network = Network(env, devices, list(fleet.switches), list(fleet.links), recorder)
+
+    def go_down(target: str) -> None:
+        if target in devices:
+            devices[target].go_down()
+            network.node_down(target)
+        else:
+            network.link_down(target)
+
+    def come_up(target: str) -> None:
+        if target in devices:
+            devices[target].come_up()
+        else:
+            network.link_up(target)
+
+    inject(env, prepared.outages, go_down, come_up)
+    training = scenario.training
+    runtime = Runtime(
+        env=env,
+        devices=devices,
+        network=network,
+        recorder=recorder,
+        server=fleet.server,
+        holdings=prepared.holdings,
+        test=prepared.test,
+        initial_model=prepared.model,
+        workload=workload_of(
+            training.model,
+            prepared.test.input_shape,
+            prepared.test.num_classes,
+            training.batch_size,
+        ),
+        optimizer=Optimizer(training.lr, training.momentum, training.weight_decay),
+        batch_size=training.batch_size,
+        seed=scenario.seed,
+        torch_device=torch_device,
+    )
+    info = SCHEMES[spec.scheme]
+    finished = env.process(info.run(runtime, spec))
+    until = finished if scenario.horizon_s is None else finished | env.timeout(scenario.horizon_s)
+    env.run(until=until)
+    for device in devices.values():
+        device.close_down_span()
+    return run_result(
+        scheme=spec.scheme,
+        label=label,
+        recorder=recorder,
+        profiles={d.id: d.profile for d in fleet.devices},
+        end=env.now,
+        targets=list(scenario.targets),
+        primary_curve=info.primary_curve,
+    )
+
+
+def scenario_summary(loaded: LoadedScenario) -> dict[str, Any]:
+    scenario, fleet = loaded.scenario, loaded.fleet
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "seed": scenario.seed,
+        "devices": [{"id": d.id, "profile": d.profile.name, "role": d.role} for d in fleet.devices],
+        "links": [dataclasses.asdict(link) for link in fleet.links],
+        "switches": list(fleet.switches),
+        "data": scenario.data.model_dump(mode="json"),
+        "training": scenario.training.model_dump(mode="json"),
+        "targets": list(scenario.targets),
+        "schemes": [s.model_dump(mode="json") for s in scenario.schemes],
+    }
+
+
+def run_scenario(
+    loaded: LoadedScenario,
+    schemes: list[str] | None = None,
+    torch_device: str = "cpu",
+    on_accuracy: ProgressCallback | None = None,
+    on_run_done: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """All (or the named) schemes of a scenario → the results dict."""
+    check_names(loaded)
+    selected = select_schemes(loaded.scenario, schemes)
+    if torch_device == "cuda" and not torch.cuda.is_available():
+        raise EdgesimError("--device cuda: no CUDA device is available on this host")
+    configure_torch()
+    wall_start = time.perf_counter()
+    prepared = prepare(loaded)
+    runs = []
+    for spec in selected:
+        log.info("running %s", scheme_label(spec))
+        run = run_scheme(loaded, prepared, spec, torch_device, on_accuracy)
+        runs.append(run)
+        if on_run_done is not None:
+            on_run_done(run)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": scenario_summary(loaded),
+        "runs": runs,
+        "meta": {
+            "edgesim_version": edgesim.__version__,
+            "torch_version": torch.__version__,
+            "python": platform.python_version(),
+            "host": platform.node(),
+            "torch_device": torch_device,
+            "wall_time_s": round(time.perf_counter() - wall_start, 3),
+        },
+    }

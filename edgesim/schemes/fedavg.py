@@ -1,0 +1,95 @@
+"""FedAvg (McMahan et al., AISTATS 2017): synchronous rounds of local training and averaging.
+
+Each round the server samples a fraction of the clients that are up, sends
+them the global weights, each trains ``local_epochs`` on its own data and
+returns its weights, and the server averages what came back weighted by
+sample count. The round ends when every chosen client has returned or the
+round deadline passes; clients that are down, fail, or miss the deadline are
+dropped from that round (their work is recorded as lost or abandoned). Fast
+clients wait for the round to end, and that waiting is recorded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from edgesim.cluster.device import DeviceDown
+from edgesim.cluster.flows import TransferAborted
+from edgesim.config.scenario import FedAvgScheme
+from edgesim.learning.weights import StateDict, weighted_average
+from edgesim.schemes.runtime import Process, Runtime
+from edgesim.types import DeviceId
+
+
+def run(rt: Runtime, spec: FedAvgScheme) -> Process:
+    global_model = rt.new_model()
+    rng = np.random.default_rng([rt.seed, 0xFEDA])
+    rt.observe("global", global_model, force=True)
+    for round_number in range(1, spec.rounds + 1):
+        chosen = yield from choose_clients(rt, spec.client_fraction, rng, round_number)
+        state = {k: v.clone() for k, v in global_model.state_dict().items()}
+        jobs = {
+            client: rt.env.process(client_round(rt, client, state, spec.local_epochs, round_number))
+            for client in chosen
+        }
+        everyone_back = rt.env.all_of(list(jobs.values()))
+        waiting = [everyone_back]
+        if spec.round_deadline_s is not None:
+            waiting.append(rt.env.timeout(spec.round_deadline_s))
+        yield from rt.wait(
+            rt.server, rt.env.any_of(waiting), f"round {round_number}: clients training"
+        )
+        for job in jobs.values():
+            if job.is_alive:
+                job.interrupt("missed the round deadline")
+                rt.recorder.count("deadline_misses")
+
+        updates = [job.value for job in jobs.values() if job.triggered and job.ok and job.value]
+        for _state, _samples, client, returned_at in updates:
+            rt.recorder.span(
+                client, "wait", returned_at, rt.now, f"round {round_number}: waiting for others"
+            )
+        if updates:
+            global_model.load_state_dict(
+                weighted_average([u[0] for u in updates], [u[1] for u in updates])
+            )
+        rt.recorder.count("rounds")
+        rt.recorder.count("client_updates", len(updates))
+        rt.observe("global", global_model, force=round_number == spec.rounds)
+
+
+def choose_clients(
+    rt: Runtime, fraction: float, rng: np.random.Generator, round_number: int
+) -> Process:
+    """Sample ``fraction`` of the clients that are up (waiting if none is)."""
+    while True:
+        available = [c for c in rt.clients if rt.devices[c].up]
+        if available:
+            count = max(1, math.ceil(fraction * len(available)))
+            picked = rng.choice(len(available), size=count, replace=False)
+            return [available[i] for i in sorted(picked)]
+        any_back = rt.env.any_of([rt.devices[c].came_up for c in rt.clients])
+        yield from rt.wait(rt.server, any_back, f"round {round_number}: no client is up")
+
+
+def client_round(
+    rt: Runtime, client: DeviceId, global_state: StateDict, local_epochs: float, round_number: int
+) -> Process:
+    """Download, train, upload; ``None`` if the client fails or is cut off by the deadline."""
+    try:
+        received = yield from rt.send_state(
+            rt.server, client, global_state, f"round {round_number} model"
+        )
+        model = rt.model_from(received)
+        steps = max(1, round(local_epochs * rt.steps_per_epoch(client)))
+        yield from rt.train(client, model, steps, f"round {round_number}: {steps} local steps")
+        update = yield from rt.send_model(client, rt.server, model, f"round {round_number} update")
+    except (DeviceDown, TransferAborted):
+        rt.recorder.count("dropped_clients")
+        return None
+    except simpy.Interrupt:
+        return None
+    return update, len(rt.holdings[client].train), client, rt.now

@@ -1,0 +1,207 @@
+"""The small facade a scheme is written against: train, evaluate, send, wait, observe.
+
+A scheme reads as its paper's protocol because every mechanism lives here: the
+cost model turns real torch steps into simulated seconds on the right device,
+the network charges real bytes, failures surface as :class:`DeviceDown` /
+:class:`TransferAborted`, and the recorder keeps the timeline. Observing test
+accuracy is the experimenter looking in: it costs no simulated time.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import simpy
+import torch
+from torch import nn
+
+from edgesim.cluster.costs import eval_time, train_time
+from edgesim.cluster.device import Device, DeviceDown
+from edgesim.cluster.flows import TransferAborted
+from edgesim.cluster.network import Network
+from edgesim.learning.datasets import Dataset
+from edgesim.learning.flops import Workload
+from edgesim.learning.training import BatchStream, Optimizer, evaluate, train_steps
+from edgesim.learning.weights import StateDict, clone_state, state_nbytes
+from edgesim.metrics.recorder import Recorder
+from edgesim.types import DeviceId, SimTime
+
+Process = Generator[simpy.Event, object, object]
+
+
+@dataclass(frozen=True)
+class Holding:
+    """The data one participant holds: training samples and local validation samples."""
+
+    train: Dataset
+    validation: Dataset
+
+
+class Runtime:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        devices: dict[DeviceId, Device],
+        network: Network,
+        recorder: Recorder,
+        server: DeviceId | None,
+        holdings: dict[DeviceId, Holding],
+        test: Dataset,
+        initial_model: nn.Module,
+        workload: Workload,
+        optimizer: Optimizer,
+        batch_size: int,
+        seed: int,
+        torch_device: str = "cpu",
+    ):
+        self.env = env
+        self.seed = seed
+        self.devices = devices
+        self.network = network
+        self.recorder = recorder
+        self.server = server
+        self.clients = [d for d in devices if d != server]
+        self.holdings = holdings
+        self.test = test
+        self.workload = workload
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.torch_device = torch_device
+        self._initial_state = clone_state(initial_model.state_dict())
+        self._model_template = initial_model
+        self._streams = {
+            holder: BatchStream(holding.train, batch_size, self.generator_for(holder, "batches"))
+            for holder, holding in sorted(holdings.items())
+            if len(holding.train)
+        }
+
+    def generator_for(self, holder: DeviceId, purpose: str) -> torch.Generator:
+        """A torch generator derived from the scenario seed, the holder and the purpose."""
+        digest = hashlib.sha256(f"{self.seed}/{holder}/{purpose}".encode()).digest()
+        return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+
+    @property
+    def now(self) -> SimTime:
+        return self.env.now
+
+    # ------------------------------------------------------------------ models
+
+    def new_model(self) -> nn.Module:
+        """A model with the run's initial weights (the same for every scheme of a scenario)."""
+        model = copy.deepcopy(self._model_template)
+        model.load_state_dict(self._initial_state)
+        return model.to(self.torch_device)
+
+    def model_from(self, state: StateDict) -> nn.Module:
+        model = self.new_model()
+        model.load_state_dict(state)
+        return model
+
+    # ------------------------------------------------------------------ compute
+
+    def steps_per_epoch(self, holder: DeviceId, data: Dataset | None = None) -> int:
+        size = len(data if data is not None else self.holdings[holder].train)
+        return max(1, -(-size // self.batch_size))
+
+    def train(self, device_id: DeviceId, model: nn.Module, steps: int, detail: str = "") -> Process:
+        """Charge ``steps`` training steps to the device, then take them for real on its data.
+
+        If the device goes down first, nothing is applied (the work is lost).
+        """
+        return self.train_on(device_id, model, self._streams[device_id], steps, detail)
+
+    def train_on(
+        self,
+        device_id: DeviceId,
+        model: nn.Module,
+        batches: BatchStream,
+        steps: int,
+        detail: str = "",
+    ) -> Process:
+        device = self.devices[device_id]
+        w = self.workload
+        yield from device.compute(
+            train_time(device.profile, steps, w.train_step_flops, w.train_step_bytes),
+            detail or f"train {steps} steps",
+        )
+        loss = train_steps(model, batches, steps, self.optimizer, self.torch_device)
+        self.recorder.count("train_steps", steps)
+        return loss
+
+    def stream(self, holder: DeviceId) -> BatchStream:
+        return self._streams[holder]
+
+    def validate(self, device_id: DeviceId, model: nn.Module, detail: str = "") -> Process:
+        """Accuracy on the device's own validation data, as part of a protocol (charged)."""
+        data = self.holdings[device_id].validation
+        device = self.devices[device_id]
+        w = self.workload
+        yield from device.compute(
+            eval_time(device.profile, len(data), 256, w.eval_sample_flops, w.eval_sample_bytes),
+            detail or "validate",
+        )
+        return evaluate(model, data, self.torch_device)
+
+    # ------------------------------------------------------------------ network
+
+    def send(
+        self, src: DeviceId, dst: DeviceId, nbytes: int, what: str, raw_data: bool = False
+    ) -> Process:
+        yield from self.network.transfer(src, dst, nbytes, what, raw_data)
+
+    def send_model(self, src: DeviceId, dst: DeviceId, model: nn.Module, what: str) -> Process:
+        """Send a model's weights; returns them as received (the sender keeps its own model)."""
+        return (yield from self.send_state(src, dst, model.state_dict(), what))
+
+    def send_state(self, src: DeviceId, dst: DeviceId, state: StateDict, what: str) -> Process:
+        """Send weights (their real tensor bytes); returns the receiver's copy."""
+        snapshot = clone_state(state)
+        yield from self.network.transfer(src, dst, state_nbytes(snapshot), what)
+        return snapshot
+
+    # ------------------------------------------------------------------ failures
+
+    def persist(
+        self, device_ids: list[DeviceId], action: Callable[..., Process], *args: object
+    ) -> Process:
+        """Retry ``action(*args)`` until it completes, as a device would after a failure.
+
+        After a failure it waits for every device involved to be up again, then
+        backs off (1 s, doubling up to 32 s, like a reconnecting client) so a
+        downed link is not hammered at one instant.
+        """
+        backoff = 1.0
+        while True:
+            try:
+                return (yield from action(*args))
+            except (DeviceDown, TransferAborted):
+                self.recorder.count("retries")
+                start = self.env.now
+                for device_id in device_ids:
+                    yield from self.devices[device_id].wait_until_up()
+                yield self.env.timeout(backoff)
+                backoff = min(2 * backoff, 32.0)
+                for device_id in device_ids:
+                    self.recorder.span(
+                        device_id, "wait", start, self.env.now, "retry after failure"
+                    )
+
+    # ------------------------------------------------------------------ waiting and observing
+
+    def wait(self, device_id: DeviceId, event: simpy.Event, detail: str) -> Process:
+        """Block on others (a round to end, a model to arrive), recorded as waiting."""
+        start = self.env.now
+        try:
+            return (yield event)
+        finally:
+            self.recorder.span(device_id, "wait", start, self.env.now, detail)
+
+    def observe(self, name: str, model: nn.Module, force: bool = False) -> None:
+        """Record test accuracy of ``model`` as curve ``name`` (free: the experimenter's view)."""
+        if force or self.recorder.wants_observation(name, self.env.now):
+            self.recorder.accuracy(
+                name, self.env.now, evaluate(model, self.test, self.torch_device), force
+            )
