@@ -58,7 +58,12 @@ def read_trace(path: Path) -> list[Outage]:
             raise EdgesimError(
                 f"{path}: expected a header with columns {', '.join(sorted(expected))}"
             )
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
+            line = reader.line_num  # physical line: DictReader skips blank lines
+            if any(row[column] is None for column in expected):
+                raise EdgesimError(
+                    f"{path}:{line}: expected a value in each of {len(expected)} columns"
+                )
             try:
                 start, end = float(row["down_at_s"]), float(row["up_at_s"])
             except ValueError:

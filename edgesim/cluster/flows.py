@@ -114,7 +114,9 @@ class FlowSolver:
 
     def _resolve(self) -> None:
         """Finish flows with no bytes left, re-solve rates, schedule the next completion."""
-        finished = [f for f in self.active if f.remaining <= _DONE_BYTES + 1e-12 * f.size]
+        finished = [
+            f for f in self.active if f.remaining <= _DONE_BYTES + 1e-12 * f.size or self._due(f)
+        ]
         for flow in finished:
             self.active.remove(flow)
             flow.done.succeed(self.env.now)
@@ -128,6 +130,14 @@ class FlowSolver:
             self.env.timeout(max(min(waits), 0.0)).callbacks.append(
                 lambda _ev: self._wake(generation)
             )
+
+    def _due(self, flow: Flow) -> bool:
+        """Its last bytes take less time than the clock can add to ``now`` (also: rate ``inf``).
+
+        Rounding of ``now + wait`` can leave a few bytes that a timeout cannot drain
+        without this: the clock would stop and the solver wake forever at one instant.
+        """
+        return flow.rate > 0 and self.env.now + flow.remaining / flow.rate <= self.env.now
 
     def _wake(self, generation: int) -> None:
         if generation == self._generation:

@@ -62,6 +62,9 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
     for i, group in enumerate(scenario.devices):
         try:
             profile = resolve_device_profile(group.profile, base_dir)
+        except ConfigError as exc:  # a profile file with problems of its own
+            problems += [f"devices[{i}].profile: {exc.source}: {p}" for p in exc.problems]
+            continue
         except EdgesimError as exc:
             problems.append(f"devices[{i}].profile: {exc}")
             continue

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from edgesim.errors import ConfigError, EdgesimError
 
@@ -88,17 +88,36 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return members.pop() if len(members) == 1 else None
 
 
-def _tagged_member(annotation: Any, tag: str) -> type[BaseModel] | None:
-    """The member of a union discriminated by ``scheme`` whose tag is ``tag``."""
+def _tagged_member(annotation: Any, tag: str) -> Any:
+    """The member of a discriminated union whose tag is ``tag``, else None.
+
+    Tags come from a ``scheme`` field (``schemes[i]``) or from a ``Tag`` on
+    the member (a device profile given by ``name`` or ``inline``).
+    """
     annotation = _unwrap(annotation)
     if get_origin(annotation) in (list, tuple, dict):
         return None
     for arg in get_args(annotation):
+        if get_origin(arg) is Annotated and any(
+            isinstance(meta, Tag) and meta.tag == tag for meta in arg.__metadata__
+        ):
+            return _unwrap(arg)
         member = _model_in(arg)
         field = member.model_fields.get("scheme") if member else None
         if field is not None and tag in get_args(field.annotation):
             return member
     return None
+
+
+def _tags(annotation: Any, discriminator: str) -> list[str]:
+    """The tags a union discriminated by the field ``discriminator`` accepts."""
+    tags: list[str] = []
+    for arg in get_args(_unwrap(annotation)):
+        member = _model_in(arg)
+        field = member.model_fields.get(discriminator) if member else None
+        if field is not None:
+            tags += [str(t) for t in get_args(field.annotation)]
+    return tags
 
 
 def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
@@ -123,6 +142,10 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         kind_name = str(ctx.get("discriminator", "kind")).strip("'")
         return f"{where}: unknown {kind_name} '{tag}'{hint}; valid: {', '.join(expected)}"
+    if kind == "union_tag_not_found":
+        field = str(error.get("ctx", {}).get("discriminator", "kind")).strip("'")
+        valid = ", ".join(_tags(_walk(model, loc)[1], field))
+        return f"{where}: missing '{field}'" + (f"; valid: {valid}" if valid else "")
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
@@ -133,6 +156,11 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
 
 def validate(model: type[M], data: Any, source: str) -> M:
     """Validate ``data`` against ``model``; raise one ConfigError listing every problem."""
+    if not isinstance(data, (dict, model)):
+        kinds = {list: "a list", str: "a string", int: "a number", float: "a number"}
+        kind = kinds.get(type(data), type(data).__name__)
+        got = "an empty file" if data is None else f"{kind} ({data!r:.40})"
+        raise ConfigError(source, [f"(top level): expected a mapping of keys to values, got {got}"])
     try:
         return model.model_validate(data)
     except ValidationError as exc:

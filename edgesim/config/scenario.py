@@ -8,9 +8,17 @@ documented in ``docs/scenario.md``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from edgesim.config.profiles import DeviceProfile, LinkProfile
 
@@ -22,11 +30,26 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- fleet
 
 
+def _profile_kind(value: Any) -> str:
+    return "inline" if isinstance(value, (dict, DeviceProfile)) else "name"
+
+
+ProfileRef = Annotated[
+    Annotated[str, Tag("name")] | Annotated[DeviceProfile, Tag("inline")],
+    Discriminator(_profile_kind),
+]
+"""A built-in profile name, a path to a profile YAML file, or an inline profile mapping.
+
+Discriminated by the value's type so that a mistake in an inline profile is
+reported against that profile only (not also as "not a valid string").
+"""
+
+
 class DeviceGroup(Strict):
     """One device, or ``count`` identical devices named ``<id>-0`` … ``<id>-<count-1>``."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    profile: str | DeviceProfile
+    profile: ProfileRef
     count: int = Field(default=1, ge=1, le=100_000)
     role: Literal["client", "server"] = "client"
 
@@ -183,22 +206,33 @@ class Scenario(Strict):
     data: Data = Data()
     training: Training = Training()
     observe: Observe = Observe()
-    targets: list[float] = Field(default_factory=lambda: [0.8, 0.9])
+    targets: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=lambda: [0.8, 0.9], description="test accuracies in (0, 1]"
+    )
     horizon_s: float | None = Field(default=None, gt=0, description="stop every scheme here")
     schemes: list[SchemeSpec] = Field(min_length=1)
 
+    @field_validator("devices")
+    @classmethod
+    def _one_server(cls, devices: list[DeviceGroup]) -> list[DeviceGroup]:
+        servers = [g.id for g in devices if g.role == "server"]
+        if len(servers) > 1:
+            raise ValueError(f"at most one device may have role 'server', got {', '.join(servers)}")
+        for group in devices:
+            if group.role == "server" and group.count != 1:
+                raise ValueError(
+                    f"the server '{group.id}' is one device: count must be 1, got {group.count}"
+                )
+        return devices
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        for target in self.targets:
-            if not 0 < target <= 1:
-                raise ValueError(f"targets are accuracies in (0, 1], got {target}")
-        servers = [g for g in self.devices if g.role == "server"]
-        if len(servers) > 1 or (servers and servers[0].count != 1):
-            raise ValueError("at most one device may have role 'server'")
         ids = [g.id for g in self.devices] + list(self.network.nodes)
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
-            raise ValueError(f"ids used twice: {', '.join(duplicated)}")
+            raise ValueError(
+                f"device and node ids must be unique; used twice: {', '.join(duplicated)}"
+            )
         return self
 
     # ---------------------------------------------------------------- derived views

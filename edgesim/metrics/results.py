@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from edgesim.config.profiles import DeviceProfile
-from edgesim.metrics.recorder import Recorder, Span
+from edgesim.metrics.recorder import SPAN_KINDS, Recorder, Span
 from edgesim.types import DeviceId, SimTime
 
 SCHEMA_VERSION = 1
@@ -36,10 +36,12 @@ def device_summary(
 ) -> dict[str, dict[str, float]]:
     """Seconds per activity and energy for each device.
 
-    Activities may overlap (a device trains while a checkpoint uploads); idle is
-    the up time covered by no activity. Energy charges idle power for all up
-    time plus the extra of computing and transmitting over idle, so overlapping
-    activities add their extra power.
+    Each figure is the length of the union of that activity's spans (a server
+    sending to eight clients at once sends for the longest of them, not the
+    sum). Activities of different kinds may overlap (a device trains while a
+    checkpoint uploads); idle is the up time covered by none. Energy charges
+    idle power for all up time plus the extra power of computing and of
+    transmitting over idle, so overlapping activities add their extra power.
     """
     by_device: dict[DeviceId, list[Span]] = defaultdict(list)
     for span in recorder.spans:
@@ -47,28 +49,25 @@ def device_summary(
     summary = {}
     for device, profile in profiles.items():
         spans = by_device.get(device, [])
-        total = defaultdict(float)
-        for span in spans:
-            total[span.kind] += span.end - span.start
+        seconds = {kind: _union_length([s for s in spans if s.kind == kind]) for kind in SPAN_KINDS}
+        computing = _union_length([s for s in spans if s.kind in ("compute", "lost")])
+        communicating = _union_length([s for s in spans if s.kind in ("send", "recv")])
         busy = _union_length([s for s in spans if s.kind != "down"])
-        up_time = max(end - total["down"], 0.0)
-        idle = max(up_time - busy, 0.0)
+        up_time = max(end - seconds["down"], 0.0)
         power = profile.power_w
-        communicating = total["send"] + total["recv"]
-        computing = total["compute"] + total["lost"]
         energy = (
             power.idle * up_time
             + (power.compute - power.idle) * computing
             + (power.transmit - power.idle) * communicating
         )
         summary[device] = {
-            "compute_s": _r(total["compute"]),
-            "send_s": _r(total["send"]),
-            "recv_s": _r(total["recv"]),
-            "wait_s": _r(total["wait"]),
-            "idle_s": _r(idle),
-            "down_s": _r(total["down"]),
-            "lost_work_s": _r(total["lost"]),
+            "compute_s": _r(seconds["compute"]),
+            "send_s": _r(seconds["send"]),
+            "recv_s": _r(seconds["recv"]),
+            "wait_s": _r(seconds["wait"]),
+            "idle_s": _r(max(up_time - busy, 0.0)),
+            "down_s": _r(seconds["down"]),
+            "lost_work_s": _r(seconds["lost"]),
             "energy_j": _r(energy),
         }
     return summary

@@ -1,0 +1,56 @@
+"""Shared fixtures: a tiny scenario that every scheme can run in about a second."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "seed": 3,
+    "devices": [
+        {"id": "server", "profile": "rtx-2080ti", "role": "server"},
+        {"id": "nano", "profile": "jetson-nano", "count": 2},
+        {"id": "pi", "profile": "raspberry-pi-4"},
+    ],
+    "network": {
+        "nodes": ["switch"],
+        "links": [
+            {"between": ["server", "switch"], "profile": "ethernet-1g"},
+            {"between": ["nano", "switch"], "profile": "ethernet-1g"},
+            {"between": ["pi", "switch"], "profile": "wifi-5"},
+        ],
+    },
+    "failures": {"scheduled": [{"target": "nano-1", "at_s": 0.05, "duration_s": 0.1}]},
+    "data": {"dataset": "digits", "partition": {"kind": "iid", "server_share": 0.2}},
+    "training": {"model": "mlp", "batch_size": 32, "lr": 0.1},
+    "targets": [0.5, 0.9],
+    "schemes": [
+        {"scheme": "local", "epochs": 3},
+        {"scheme": "centralized", "epochs": 3},
+        {"scheme": "fedavg", "rounds": 4, "round_deadline_s": 1.0},
+        {"scheme": "handoff", "device_epochs": 2, "server_epochs": 2, "after_return_epochs": 1},
+    ],
+}
+
+
+@pytest.fixture
+def tiny_scenario() -> dict[str, Any]:
+    """A fresh, mutable copy of the tiny scenario as a plain dict."""
+    return copy.deepcopy(TINY)
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path):
+    """Write a scenario dict to a YAML file in tmp_path and return the path."""
+
+    def write(data: dict[str, Any], name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
