@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -77,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with Progress(
         TextColumn("{task.description:<24}"),
-        BarColumn(bar_width=None) if False else TextColumn(""),
+        BarColumn(bar_width=20),
         TextColumn("sim {task.fields[sim]:>10}  acc {task.fields[acc]}"),
         TimeElapsedColumn(),
         console=console,
@@ -250,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EdgesimError as exc:
         if args.debug:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         console.print("interrupted")

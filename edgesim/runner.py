@@ -164,7 +164,7 @@ def run_scheme(
     if on_accuracy is not None:
         recorder.on_accuracy = lambda _model, t, acc: on_accuracy(label, t, acc)
     devices = {d.id: Device(env, d.id, d.profile, recorder) for d in fleet.devices}
-    network = Network(env, devices, list(fleet.switches), list(fleet.links), recorder)
+    network = Network(env, devices, list(fleet.switches), list(fleet.links), recorder, fleet.server)
 
     def go_down(target: str) -> None:
         if target in devices:

@@ -38,8 +38,10 @@ class Network:
         switches: list[NodeId],
         links: list[Link],
         recorder: Recorder,
+        server: NodeId | None = None,
     ):
         self.env = env
+        self.server = server
         self.devices = devices
         self.recorder = recorder
         self.links = {link.name: link for link in links}
@@ -80,7 +82,7 @@ class Network:
             route.append((link.name, "up" if a == link.edge_side else "down"))
             links.append(link.name)
             latency += link.latency_s
-        upward = not route or route[0][1] == "up"
+        upward = self._is_upward(src, dst, route)
         start = self.env.now
         flow = self.solver.start(route, nbytes, latency)
         transfer = _Transfer(flow, tuple(nodes), tuple(links))
@@ -101,6 +103,12 @@ class Network:
             for node, kind in ((src, "send"), (dst, "recv")):
                 if node in self.devices:
                     self.recorder.span(node, kind, start, self.env.now, detail)
+
+    def _is_upward(self, src: NodeId, dst: NodeId, route: list[tuple[str, str]]) -> bool:
+        """Towards the server is up, from it is down; otherwise the first hop's direction."""
+        if self.server in (src, dst):
+            return dst == self.server
+        return not route or route[0][1] == "up"
 
     def node_down(self, node: NodeId) -> None:
         self._abort_where(lambda t: node in t.nodes, f"{node} went down")

@@ -50,7 +50,12 @@ def upload_data(rt: Runtime, client: DeviceId) -> Process:
     try:
         yield from rt.persist(
             [client, rt.server],
-            rt.send, client, rt.server, data.raw_bytes(), "raw data", True,
+            rt.send,
+            client,
+            rt.server,
+            data.raw_bytes(),
+            "raw data",
+            True,
         )
     except simpy.Interrupt:
         return None

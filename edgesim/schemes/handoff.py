@@ -52,9 +52,7 @@ def device_side(rt: Runtime, device: DeviceId, spec: HandoffScheme) -> Process:
     rt.observe(curve, local, force=True)
 
     def local_epoch(detail: str) -> Process:
-        yield from rt.persist(
-            [device], rt.train, device, local, rt.steps_per_epoch(device), detail
-        )
+        yield from rt.persist([device], rt.train, device, local, rt.steps_per_epoch(device), detail)
         if choice.returned is not None:
             accuracy = yield from validate(rt, device, local)
             choice.using_returned = choice.returned_accuracy > accuracy
@@ -103,6 +101,10 @@ def server_side(
     return (
         yield from rt.persist(
             [server, device],
-            rt.send_state, server, device, model.state_dict(), "checkpoint back",
+            rt.send_state,
+            server,
+            device,
+            model.state_dict(),
+            "checkpoint back",
         )
     )

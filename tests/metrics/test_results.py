@@ -1,0 +1,90 @@
+"""Turning a recorder into the results entry: per-device time, energy, curves, targets."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgesim.config.profiles import builtin_device_profiles
+from edgesim.metrics.recorder import Recorder
+from edgesim.metrics.results import (
+    DEVICES_MEAN,
+    device_summary,
+    devices_mean_curve,
+    run_result,
+    time_to_accuracy,
+)
+
+
+@pytest.fixture
+def nano():
+    return builtin_device_profiles()["jetson-nano"]
+
+
+def test_overlapping_spans_of_one_kind_count_once(nano):
+    recorder = Recorder()
+    recorder.span("d", "send", 0.0, 2.0)
+    recorder.span("d", "send", 1.0, 3.0)
+    recorder.span("d", "compute", 2.5, 4.0)
+    summary = device_summary(recorder, {"d": nano}, end=10.0)["d"]
+    assert summary["send_s"] == 3.0
+    assert summary["compute_s"] == 1.5
+    assert summary["idle_s"] == 6.0  # busy [0, 4]
+
+
+def test_energy_charges_idle_power_plus_extra_for_activity(nano):
+    recorder = Recorder()
+    recorder.span("d", "compute", 0.0, 2.0)
+    recorder.span("d", "send", 2.0, 3.0)
+    recorder.span("d", "down", 5.0, 10.0)
+    summary = device_summary(recorder, {"d": nano}, end=10.0)["d"]
+    power = nano.power_w
+    expected = power.idle * 5.0 + (power.compute - power.idle) * 2.0 + (power.transmit - power.idle)
+    assert summary["energy_j"] == pytest.approx(expected)
+    assert summary["down_s"] == 5.0
+
+
+def test_devices_mean_is_a_step_function_over_devices_seen_so_far():
+    recorder = Recorder()
+    recorder.accuracy("device:a", 0.0, 0.2)
+    recorder.accuracy("device:b", 1.0, 0.4)
+    recorder.accuracy("device:a", 2.0, 0.6)
+    curve = devices_mean_curve(recorder)
+    assert [t for t, _ in curve] == [0.0, 1.0, 2.0]
+    assert [a for _, a in curve] == pytest.approx([0.2, 0.3, 0.5])
+
+
+def test_time_to_accuracy_is_first_crossing_or_none():
+    points = [(0.0, 0.1), (1.5, 0.85), (2.0, 0.8), (3.0, 0.95)]
+    assert time_to_accuracy(points, 0.8) == 1.5
+    assert time_to_accuracy(points, 0.9) == 3.0
+    assert time_to_accuracy(points, 0.99) is None
+
+
+def test_observations_closer_than_the_interval_are_skipped_unless_forced():
+    recorder = Recorder(min_observe_interval_s=1.0)
+    assert recorder.accuracy("global", 0.0, 0.1)
+    assert not recorder.accuracy("global", 0.5, 0.2)
+    assert recorder.accuracy("global", 0.7, 0.3, force=True)
+    assert recorder.accuracy("global", 1.8, 0.4)
+    assert recorder.curves["global"] == [(0.0, 0.1), (0.7, 0.3), (1.8, 0.4)]
+
+
+def test_run_result_judges_targets_on_the_primary_curve(nano):
+    recorder = Recorder()
+    recorder.accuracy("device:a", 0.0, 0.5)
+    recorder.accuracy("device:b", 1.0, 0.9)
+    recorder.transfer(["l1", "l2"], 100, upward=True, raw_data=False)
+    recorder.transfer(["l1"], 40, upward=False, raw_data=True)
+    result = run_result(
+        scheme="local",
+        label="x",
+        recorder=recorder,
+        profiles={"a": nano, "b": nano},
+        end=2.0,
+        targets=[0.6, 0.95],
+        primary_curve=DEVICES_MEAN,
+    )
+    assert result["time_to_accuracy_s"] == {"0.6": 1.0, "0.95": None}
+    assert result["final_accuracy"] == 0.7
+    assert result["bytes"] == {"total": 140, "up": 100, "down": 40, "raw_data": 40}
+    assert result["bytes_per_link"] == {"l1": 140, "l2": 100}

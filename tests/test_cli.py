@@ -1,0 +1,90 @@
+"""The command line: outputs, exit codes, and no tracebacks for user mistakes."""
+
+from __future__ import annotations
+
+import json
+
+from edgesim.cli import main
+
+
+def _small(tiny_scenario):
+    tiny_scenario["schemes"] = [
+        {"scheme": "fedavg", "rounds": 2},
+        {"scheme": "local", "epochs": 1, "label": "alone"},
+    ]
+    return tiny_scenario
+
+
+def test_run_writes_results_and_report(tmp_path, write_scenario, tiny_scenario, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(write_scenario(_small(tiny_scenario))), "--out", str(out), "--quiet"])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [run["label"] for run in results["runs"]] == ["fedavg", "alone"]
+    assert (out / "report.html").stat().st_size > 1_000_000  # plotly.js embedded
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json"]
+
+
+def test_two_runs_are_byte_identical_apart_from_meta(tmp_path, write_scenario, tiny_scenario):
+    path = str(write_scenario(_small(tiny_scenario)))
+    texts = []
+    for name in ("a", "b"):
+        assert main(["run", path, "--out", str(tmp_path / name), "--quiet"]) == 0
+        data = json.loads((tmp_path / name / "results.json").read_text())
+        data.pop("meta")
+        texts.append(json.dumps(data))
+    assert texts[0] == texts[1]
+
+
+def test_seed_and_scheme_options(tmp_path, write_scenario, tiny_scenario):
+    path = str(write_scenario(_small(tiny_scenario)))
+    out = tmp_path / "o"
+    options = ["--quiet", "--scheme", "alone", "--seed", "7"]
+    assert main(["run", path, "--out", str(out), *options]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["scenario"]["seed"] == 7
+    assert [run["label"] for run in results["runs"]] == ["alone"]
+
+
+def test_unknown_scheme_is_a_user_error(tmp_path, write_scenario, tiny_scenario, capsys):
+    path = str(write_scenario(_small(tiny_scenario)))
+    assert main(["run", path, "--out", str(tmp_path), "--scheme", "fedavgg"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'fedavg'" in err
+    assert "Traceback" not in err
+
+
+def test_bad_yaml_is_a_user_error_without_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndevices: [\n")
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "not valid YAML" in err
+    assert "Traceback" not in err
+
+
+def test_cuda_request_without_cuda_is_a_user_error(tmp_path, write_scenario, tiny_scenario):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    path = str(write_scenario(_small(tiny_scenario)))
+    assert main(["run", path, "--out", str(tmp_path), "--device", "cuda", "--quiet"]) == 2
+
+
+def test_report_combines_results_files(tmp_path, write_scenario, tiny_scenario, capsys):
+    path = str(write_scenario(_small(tiny_scenario)))
+    assert main(["run", path, "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert main(["run", path, "--out", str(tmp_path / "b"), "--quiet", "--seed", "4"]) == 0
+    target = tmp_path / "combined.html"
+    files = [str(tmp_path / "a" / "results.json"), str(tmp_path / "b" / "results.json")]
+    assert main(["report", *files, "--out", str(target)]) == 0
+    page = target.read_text()
+    assert "seed 4]" in page and "seed 3]" in page
+
+
+def test_report_of_a_non_results_file_is_a_user_error(tmp_path, capsys):
+    other = tmp_path / "x.json"
+    other.write_text('{"a": 1}')
+    assert main(["report", str(other)]) == 2
+    assert "not an edgesim results file" in capsys.readouterr().err
