@@ -47,7 +47,7 @@ def random_outages(
 def read_trace(path: Path) -> list[Outage]:
     """Outages from a CSV file with a header ``target,down_at_s,up_at_s``."""
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a BOM
     except OSError:
         raise EdgesimError(f"failure trace not found: {path}") from None
     outages = []

@@ -1,0 +1,128 @@
+"""Compute cost model and the built-in device profiles (seed 000 calibration band)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgesim.cluster.costs import eval_time, step_time, train_time
+from edgesim.config.profiles import PROFILE_DIR, DeviceProfile, builtin_device_profiles
+from edgesim.learning.flops import workload_of
+
+
+def profile(**overrides) -> DeviceProfile:
+    spec = {
+        "name": "toy",
+        "peak_flops": 1e12,
+        "efficiency": 0.5,  # 5e11 FLOP/s sustained
+        "step_overhead_s": 0.01,
+        "eval_overhead_s": 0.002,
+        "memory_bytes": 1e9,
+        "memory_bandwidth": 1e10,
+        "power_w": {"compute": 10.0, "transmit": 2.0, "idle": 1.0},
+    }
+    return DeviceProfile(**{**spec, **overrides})
+
+
+@pytest.fixture(scope="module")
+def small_cnn():
+    """The real counted workload of the project's small CNN on 8×8 digits, batch 32."""
+    return workload_of("cnn-small", (1, 8, 8), 10, 32)
+
+
+def real_step(name, workload):
+    return step_time(
+        builtin_device_profiles()[name], workload.train_step_flops, workload.train_step_bytes
+    )
+
+
+def test_step_time_compute_bound():
+    # 1e9 FLOP at 5e11 FLOP/s = 2 ms > 1e7 B at 1e10 B/s = 1 ms.
+    assert step_time(profile(), 1e9, 1e7) == pytest.approx(0.01 + 0.002, rel=1e-12)
+
+
+def test_step_time_memory_bound():
+    # 1e8 B at 1e10 B/s = 10 ms > 2 ms of arithmetic: max, not sum.
+    assert step_time(profile(), 1e9, 1e8) == pytest.approx(0.01 + 0.01, rel=1e-12)
+
+
+def test_step_time_of_no_work_is_the_overhead():
+    assert step_time(profile(), 0, 0) == 0.01
+    assert step_time(profile(step_overhead_s=0.0), 0, 0) == 0.0
+
+
+def test_efficiency_scales_the_compute_term():
+    fast, slow = profile(efficiency=1.0), profile(efficiency=0.25)
+    assert step_time(fast, 1e10, 0) - 0.01 == pytest.approx(0.01, rel=1e-12)
+    assert step_time(slow, 1e10, 0) - 0.01 == pytest.approx(0.04, rel=1e-12)
+
+
+def test_train_time_is_steps_times_step_time():
+    assert train_time(profile(), 7, 1e9, 1e7) == pytest.approx(7 * 0.012, rel=1e-12)
+    assert train_time(profile(), 0, 1e9, 1e7) == 0
+
+
+def test_eval_time_pays_overhead_per_batch_and_work_per_sample():
+    # 100 samples in batches of 32 → 4 batches; 100 × 1e8 FLOP / 5e11 = 20 ms arithmetic,
+    # 100 × 1e6 B / 1e10 = 10 ms memory.
+    assert eval_time(profile(), 100, 32, 1e8, 1e6) == pytest.approx(4 * 0.002 + 0.02, rel=1e-12)
+    assert eval_time(profile(), 96, 32, 0, 1e8) == pytest.approx(3 * 0.002 + 0.96, rel=1e-12)
+    assert eval_time(profile(), 0, 32, 1e8, 1e6) == 0
+
+
+def test_small_cnn_workload_is_counted(small_cnn):
+    assert small_cnn.train_step_flops > 0
+    assert small_cnn.train_step_bytes > 3 * small_cnn.parameter_bytes
+    assert small_cnn.eval_sample_flops > 0
+    # A train step (fwd + bwd over 32 samples) costs far more than one evaluated sample.
+    assert small_cnn.train_step_flops > 32 * small_cnn.eval_sample_flops
+
+
+def test_seed_000_calibration_band(small_cnn):
+    """Seed 000 measured a Jetson Nano 10–20× slower than an RTX 2080 Ti on the small CNN."""
+    ratio = real_step("jetson-nano", small_cnn) / real_step("rtx-2080ti", small_cnn)
+    assert 10.0 <= ratio <= 20.0
+
+
+def test_small_models_are_overhead_bound_large_ones_compute_bound(small_cnn):
+    profiles = builtin_device_profiles()
+    nano, gpu = profiles["jetson-nano"], profiles["rtx-2080ti"]
+    peak_ratio = gpu.peak_flops / nano.peak_flops
+    assert peak_ratio > 50  # ≈ 57×
+    small = real_step("jetson-nano", small_cnn) / real_step("rtx-2080ti", small_cnn)
+    assert small < peak_ratio / 2
+    huge_flops = 1e4 * small_cnn.train_step_flops
+    large = step_time(nano, huge_flops, 0) / step_time(gpu, huge_flops, 0)
+    sustained = (gpu.peak_flops * gpu.efficiency) / (nano.peak_flops * nano.efficiency)
+    assert large == pytest.approx(sustained, rel=0.05)
+    assert large > peak_ratio
+
+
+def test_every_builtin_profile_loads_and_is_named_after_its_file():
+    profiles = builtin_device_profiles()
+    stems = sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+    assert sorted(profiles) == stems
+    assert len(stems) >= 10
+    for name, prof in profiles.items():
+        assert prof.name == name
+        assert prof.sources, f"{name} cites no source"
+        assert 0 < prof.efficiency <= 1
+        assert prof.power_w.compute >= prof.power_w.idle
+
+
+def test_builtin_profiles_order_is_plausible(small_cnn):
+    profiles = builtin_device_profiles()
+    t = {name: real_step(name, small_cnn) for name in profiles}
+    assert t["a100"] < t["jetson-nano"]
+    assert t["a100"] < t["rtx-2080ti"]
+    assert t["v100"] < t["rtx-2080ti"]
+    assert t["jetson-agx-orin"] < t["jetson-xavier-nx"] < t["jetson-tx2"] < t["jetson-nano"]
+    datacenter = ("a100", "v100", "rtx-2080ti")
+    edge = ("jetson-nano", "jetson-tx2", "jetson-xavier-nx", "raspberry-pi-4", "phone")
+    assert max(t[d] for d in datacenter) < min(t[e] for e in edge)
+    assert t["raspberry-pi-4"] == max(t.values())
+    peak = {name: p.peak_flops for name, p in profiles.items()}
+    assert peak["a100"] > peak["v100"] > peak["rtx-2080ti"] > peak["jetson-agx-orin"]
+    assert peak["jetson-agx-orin"] > peak["jetson-xavier-nx"] > peak["jetson-nano"]
+    assert peak["jetson-nano"] > peak["raspberry-pi-4"]
+    bw = {name: p.memory_bandwidth for name, p in profiles.items()}
+    assert bw["a100"] > bw["v100"] > bw["rtx-2080ti"] > bw["jetson-nano"]

@@ -1,0 +1,261 @@
+"""Max-min fair flow model: progressive filling and the SimPy engine, on simulated time."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import simpy
+
+from edgesim.cluster.flows import (
+    FlowRequest,
+    FlowSolver,
+    TransferAborted,
+    max_min_rates,
+    simulate_flows,
+)
+
+TIME = {"rel": 1e-9, "abs": 1e-9}
+
+
+def assert_max_min_fair(capacity, routes, rates):
+    """Feasible, and every flow has a saturated bottleneck on which no flow gets more."""
+    for res, cap in capacity.items():
+        load = sum(rates[f] for f, r in routes.items() if res in r)
+        assert load <= cap * (1 + 1e-9), f"{res} overloaded: {load} > {cap}"
+    for flow, route in routes.items():
+        if not route:
+            assert rates[flow] == math.inf
+            continue
+        bottlenecks = [
+            res
+            for res in route
+            if sum(rates[f] for f, r in routes.items() if res in r) >= capacity[res] * (1 - 1e-9)
+            and all(rates[f] <= rates[flow] * (1 + 1e-9) for f, r in routes.items() if res in r)
+        ]
+        assert bottlenecks, f"flow {flow} at {rates[flow]} has no bottleneck link"
+
+
+# --- max_min_rates ------------------------------------------------------------------------------
+
+
+def test_single_bottleneck_is_shared_equally():
+    routes = {f: ("link",) for f in "abc"}
+    rates = max_min_rates({"link": 12.0}, routes)
+    assert rates == {"a": 4.0, "b": 4.0, "c": 4.0}
+
+
+def test_flow_capped_by_slowest_link_leaves_the_rest_to_others():
+    capacity = {"slow": 2.0, "fast": 10.0}
+    routes = {"long": ("slow", "fast"), "x": ("fast",), "y": ("fast",)}
+    rates = max_min_rates(capacity, routes)
+    assert rates["long"] == pytest.approx(2.0)
+    assert rates["x"] == pytest.approx(4.0)
+    assert rates["y"] == pytest.approx(4.0)
+    assert_max_min_fair(capacity, routes, rates)
+
+
+def test_parking_lot_equal_capacities():
+    """Bertsekas & Gallager's parking lot: one long flow over 3 links, one short flow per link."""
+    capacity = {"l1": 1.0, "l2": 1.0, "l3": 1.0}
+    routes = {"long": ("l1", "l2", "l3"), "s1": ("l1",), "s2": ("l2",), "s3": ("l3",)}
+    rates = max_min_rates(capacity, routes)
+    assert rates == pytest.approx({"long": 0.5, "s1": 0.5, "s2": 0.5, "s3": 0.5})
+    assert_max_min_fair(capacity, routes, rates)
+
+
+def test_parking_lot_unequal_capacities():
+    """l1 is the long flow's bottleneck (1/2); the short flows take what it leaves elsewhere."""
+    capacity = {"l1": 1.0, "l2": 2.0, "l3": 3.0}
+    routes = {"long": ("l1", "l2", "l3"), "s1": ("l1",), "s2": ("l2",), "s3": ("l3",)}
+    rates = max_min_rates(capacity, routes)
+    assert rates == pytest.approx({"long": 0.5, "s1": 0.5, "s2": 1.5, "s3": 2.5})
+    assert_max_min_fair(capacity, routes, rates)
+
+
+def test_bottleneck_on_second_link():
+    """Two flows on l2 make it the bottleneck (1/3 each); the flow alone on l1 gets 2/3."""
+    capacity = {"l1": 1.0, "l2": 1.0}
+    routes = {"long": ("l1", "l2"), "a": ("l1",), "b": ("l2",), "c": ("l2",)}
+    rates = max_min_rates(capacity, routes)
+    assert rates == pytest.approx({"long": 1 / 3, "a": 2 / 3, "b": 1 / 3, "c": 1 / 3})
+    assert_max_min_fair(capacity, routes, rates)
+
+
+def test_empty_route_is_unlimited_and_no_flows_is_empty():
+    assert max_min_rates({"l": 1.0}, {"local": ()}) == {"local": math.inf}
+    assert max_min_rates({"l": 1.0}, {}) == {}
+    rates = max_min_rates({"l": 4.0}, {"local": (), "net": ("l",)})
+    assert rates == {"local": math.inf, "net": 4.0}
+
+
+def test_unused_links_do_not_matter():
+    rates = max_min_rates({"used": 6.0, "idle": 0.001}, {"a": ("used",), "b": ("used",)})
+    assert rates == {"a": 3.0, "b": 3.0}
+
+
+def test_random_instances_are_max_min_fair():
+    rng = random.Random(20240601)
+    for _ in range(200):
+        links = [f"l{i}" for i in range(rng.randint(1, 5))]
+        capacity = {res: rng.uniform(0.5, 100.0) for res in links}
+        routes = {
+            f"f{i}": tuple(rng.sample(links, rng.randint(1, len(links))))
+            for i in range(rng.randint(1, 8))
+        }
+        assert_max_min_fair(capacity, routes, max_min_rates(capacity, routes))
+
+
+# --- simulate_flows -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_n_simultaneous_flows_finish_at_latency_plus_n_s_over_c(n):
+    size, cap, latency = 1_000_000.0, 125_000.0, 0.01
+    times = simulate_flows({"l": cap}, [FlowRequest(("l",), size, latency=latency)] * n)
+    assert times == pytest.approx([latency + n * size / cap] * n, **TIME)
+
+
+def test_flow_joining_midway_slows_the_other_exactly():
+    # C = 100 B/s. A (1000 B) alone for 4 s: 600 B left. B (300 B) joins: 50 B/s each,
+    # B done at 4 + 300/50 = 10; A has 300 B left, alone again: 10 + 3 = 13 (not 10).
+    times = simulate_flows(
+        {"l": 100.0},
+        [FlowRequest(("l",), 1000.0), FlowRequest(("l",), 300.0, start=4.0)],
+    )
+    assert times == pytest.approx([13.0, 10.0], **TIME)
+
+
+def test_multi_hop_flow_is_limited_by_slower_link_and_others_take_the_rest():
+    capacity = {"a": 100.0, "b": 25.0}
+    times = simulate_flows(
+        capacity,
+        [FlowRequest(("a", "b"), 100.0), FlowRequest(("a",), 150.0)],
+    )
+    # The two-hop flow runs at 25 B/s (link b) → 4 s; the other gets 75 B/s on a → 2 s.
+    assert times == pytest.approx([4.0, 2.0], **TIME)
+
+
+def test_latency_is_paid_before_joining_the_solver():
+    assert simulate_flows({"l": 100.0}, [FlowRequest(("l",), 200.0, latency=0.5)]) == (
+        pytest.approx([2.5], **TIME)
+    )
+    # B pays 5 s of latency and does not slow A until then: A has 500 B left at 5 s,
+    # both at 50 B/s, B done at 7; A has 400 B left, alone: 7 + 4 = 11.
+    times = simulate_flows(
+        {"l": 100.0},
+        [FlowRequest(("l",), 1000.0), FlowRequest(("l",), 100.0, latency=5.0)],
+    )
+    assert times == pytest.approx([11.0, 7.0], **TIME)
+
+
+def test_start_and_latency_add_up():
+    times = simulate_flows({"l": 10.0}, [FlowRequest(("l",), 20.0, start=3.0, latency=0.25)])
+    assert times == pytest.approx([5.25], **TIME)
+
+
+def test_zero_size_flow_finishes_after_its_latency():
+    times = simulate_flows(
+        {"l": 10.0},
+        [FlowRequest(("l",), 0.0), FlowRequest(("l",), 0.0, start=1.0, latency=2.0)],
+    )
+    assert times == [0.0, 3.0]
+
+
+@pytest.mark.timeout(10)  # used to hang
+def test_empty_route_is_not_limited_by_the_network():
+    # A flow with no link to cross is done as soon as it has paid its latency
+    # (before the fix in FlowSolver._resolve, a non-zero size here looped forever).
+    times = simulate_flows(
+        {"l": 10.0},
+        [FlowRequest((), 5.0, start=1.0), FlowRequest((), 5.0, latency=0.5)],
+    )
+    assert times == [1.0, 0.5]
+
+
+@pytest.mark.timeout(10)  # used to hang
+def test_flows_far_from_time_zero_finish_without_stalling_the_clock():
+    # At now ≈ 3e6 s, float rounding of now + wait can leave a few bytes that no timeout
+    # can drain; the solver used to wake forever at one instant (a hang).
+    cap = 9.4e8
+    requests = [
+        FlowRequest(("b",), 76096244.7302951, start=3000006.5159297273, latency=7.887e-4),
+        FlowRequest(("b",), 2834748.6238531545, start=3000004.327670679, latency=7.623e-4),
+    ]
+    times = simulate_flows({"b": cap}, requests)
+    expected = [r.start + r.latency + r.size / cap for r in requests]
+    assert times == pytest.approx(expected, rel=1e-12, abs=1e-6)
+
+
+def test_work_conserving_on_one_link():
+    rng = random.Random(7)
+    sizes = [rng.uniform(1e3, 1e6) for _ in range(10)]
+    cap = 12_500.0
+    times = simulate_flows({"l": cap}, [FlowRequest(("l",), s) for s in sizes])
+    assert max(times) == pytest.approx(sum(sizes) / cap, rel=1e-9)
+    # Equal shares: a smaller flow never finishes after a larger one.
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    assert [times[i] for i in order] == sorted(times)
+
+
+def test_simulate_flows_is_deterministic():
+    requests = [
+        FlowRequest(("a", "b"), 1234.5, start=0.1 * i, latency=0.01 * i) for i in range(6)
+    ] + [FlowRequest(("b",), 999.0, start=0.05 * i) for i in range(4)]
+    capacity = {"a": 300.0, "b": 450.0}
+    assert simulate_flows(capacity, requests) == simulate_flows(capacity, requests)
+
+
+# --- FlowSolver directly ------------------------------------------------------------------------
+
+
+def test_abort_frees_bandwidth_and_fails_the_waiter():
+    env = simpy.Environment()
+    solver = FlowSolver(env, {"l": 100.0})
+    outcome = {}
+
+    def wait(name, flow):
+        try:
+            outcome[name] = yield flow.done
+        except TransferAborted as exc:
+            outcome[name] = ("aborted", env.now, str(exc))
+
+    a = solver.start(("l",), 1000.0)
+    b = solver.start(("l",), 1000.0)
+    env.process(wait("a", a))
+    env.process(wait("b", b))
+
+    def abort_a():
+        yield env.timeout(4.0)
+        solver.abort(a, "test")
+
+    env.process(abort_a())
+    env.run()
+    # 4 s at 50 B/s each: a sent 200 B; b has 800 B left, alone at 100 B/s → 4 + 8 = 12.
+    assert outcome["a"] == ("aborted", 4.0, "test")
+    assert a.remaining == pytest.approx(800.0)
+    assert outcome["b"] == pytest.approx(12.0, **TIME)
+    assert solver.active == []
+
+
+def test_abort_during_latency_never_joins():
+    env = simpy.Environment()
+    solver = FlowSolver(env, {"l": 100.0})
+    pending = solver.start(("l",), 1000.0, latency=2.0)
+    other = solver.start(("l",), 500.0)
+    solver.abort(pending, "gone")
+    env.run()
+    assert not pending.done.ok
+    assert pending.remaining == 1000.0
+    assert other.done.value == pytest.approx(5.0, **TIME)  # never shared its link
+
+
+def test_abort_of_finished_flow_is_a_no_op():
+    env = simpy.Environment()
+    solver = FlowSolver(env, {"l": 100.0})
+    flow = solver.start(("l",), 100.0)
+    env.run()
+    solver.abort(flow, "late")
+    assert flow.done.ok
+    assert flow.done.value == pytest.approx(1.0, **TIME)

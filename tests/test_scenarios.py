@@ -1,0 +1,45 @@
+"""Every scenario shipped in scenarios/ validates and runs, on a shortened horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgesim.config import from_model, load_scenario
+from edgesim.runner import check_names, run_scenario
+
+SCENARIOS = sorted(Path(__file__).resolve().parents[1].glob("scenarios/**/*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_shipped_scenario_validates(path):
+    check_names(load_scenario(path))
+
+
+@pytest.fixture(scope="module")
+def heterogeneous():
+    """The README's scenario, stopped at 1.5 simulated seconds (after nano-1's outage)."""
+    loaded = load_scenario(Path(__file__).resolve().parents[1] / "scenarios/heterogeneous.yaml")
+    shortened = loaded.scenario.model_copy(update={"horizon_s": 1.5})
+    results = run_scenario(from_model(shortened, loaded.source, loaded.base_dir))
+    return {run["scheme"]: run for run in results["runs"]}
+
+
+def test_heterogeneous_fast_devices_wait_under_fedavg(heterogeneous):
+    devices = heterogeneous["fedavg"]["devices"]
+    # The Xavier NX and the server are faster than the Raspberry Pis on Wi-Fi.
+    assert devices["xavier"]["wait_s"] > 0
+    assert devices["server"]["wait_s"] > 0
+
+
+def test_heterogeneous_raw_data_leaves_devices_only_when_centralized(heterogeneous):
+    for scheme, run in heterogeneous.items():
+        assert (run["bytes"]["raw_data"] > 0) == (scheme == "centralized"), scheme
+
+
+def test_heterogeneous_dropped_device_is_down_and_runs_complete(heterogeneous):
+    for scheme, run in heterogeneous.items():
+        down = run["devices"]["nano-1"]["down_s"]
+        assert down == pytest.approx(min(1.3, run["sim_time_s"]) - 0.3), scheme
+        assert run["final_accuracy"] is not None
