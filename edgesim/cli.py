@@ -114,11 +114,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from edgesim.config import load_scenario
-    from edgesim.runner import check_names
+    from edgesim.runner import check_names, outages_of
 
     for path in args.scenarios:
         loaded = load_scenario(path)
         check_names(loaded)
+        outages_of(loaded)
         fleet = loaded.fleet
         out.print(
             f"{path}: ok — {len(fleet.devices)} devices, {len(fleet.links)} links, "

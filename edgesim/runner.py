@@ -138,14 +138,17 @@ def outages_of(loaded: LoadedScenario) -> list[Outage]:
         targets = [m for t in spec.targets for m in scenario.members(t)]
         outages += random_outages(targets, spec.mtbf_s, spec.mttr_s, spec.horizon_s, scenario.seed)
     if failures.trace:
-        outages += read_trace((loaded.base_dir / failures.trace).resolve())
-        known = set(scenario.device_ids()) | {link.name for link in loaded.fleet.links}
-        for outage in outages:
+        known = set(scenario.device_ids()) | {g.id for g in scenario.devices}
+        known |= {link.name for link in loaded.fleet.links}
+        for outage in read_trace((loaded.base_dir / failures.trace).resolve()):
             if outage.target not in known:
                 raise EdgesimError(
                     f"{failures.trace}: unknown device or link '{outage.target}'"
                     f"{did_you_mean(outage.target, known)}"
                 )
+            outages += [
+                Outage(outage.start, outage.end, m) for m in scenario.members(outage.target)
+            ]
     return merge(outages)
 
 

@@ -74,6 +74,7 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
     names = nodes | {g.id for g in scenario.devices}
     link_profiles = builtin_link_profiles()
     links = []
+    first_link: dict[frozenset[str] | str, int] = {}  # node pair or name -> its entry
     for i, spec in enumerate(scenario.network.links):
         where = f"network.links[{i}]"
         for end, name in enumerate(spec.between):
@@ -92,6 +93,17 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
         if len(edge_members) > 1 and len(core_members) > 1:
             problems.append(f"{where}.between: at most one end may be a device group")
             continue
+        if spec.name in names:
+            problems.append(f"{where}.name: '{spec.name}' is already a device or node id")
+        elif spec.name is not None and (j := first_link.setdefault(spec.name, i)) != i:
+            problems.append(f"{where}.name: '{spec.name}' already names network.links[{j}]")
+        for a, b in ((a, b) for a in edge_members for b in core_members):
+            j = first_link.setdefault(frozenset((a, b)), i)
+            if j != i:  # a second edge between the same nodes would replace the first
+                problems.append(
+                    f"{where}.between: {a} and {b} are already joined by network.links[{j}]"
+                )
+                break
         for a in edge_members:
             for b in core_members:
                 links.append(
@@ -140,6 +152,11 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
         if scheme.scheme != "local" and scenario.server_id() is None:
             problems.append(
                 f"schemes[{i}]: scheme '{scheme.scheme}' needs a device with role: server"
+            )
+        elif scheme.scheme == "handoff" and scenario.data.partition.server_share == 0:
+            problems.append(
+                f"schemes[{i}]: scheme 'handoff' trains on server data: "
+                "set data.partition.server_share > 0"
             )
     if problems:
         raise ConfigError(source, problems)
