@@ -169,9 +169,10 @@ class Runtime:
     ) -> Process:
         """Retry ``action(*args)`` until it completes, as a device would after a failure.
 
-        After a failure it waits for every device involved to be up again, then
-        backs off (1 s, doubling up to 32 s, like a reconnecting client) so a
-        downed link is not hammered at one instant.
+        If a device involved is down, the retry starts the moment all are back up
+        (devices that were up meanwhile are recorded as waiting). If none is down,
+        a link on the route failed: back off 1 s, doubling up to 32 s, like a
+        reconnecting client, rather than retrying at the same instant.
         """
         backoff = 1.0
         while True:
@@ -180,11 +181,14 @@ class Runtime:
             except (DeviceDown, TransferAborted):
                 self.recorder.count("retries")
                 start = self.env.now
-                for device_id in device_ids:
-                    yield from self.devices[device_id].wait_until_up()
-                yield self.env.timeout(backoff)
-                backoff = min(2 * backoff, 32.0)
-                for device_id in device_ids:
+                waiting = [d for d in device_ids if self.devices[d].up]
+                if len(waiting) < len(device_ids):
+                    for device_id in device_ids:
+                        yield from self.devices[device_id].wait_until_up()
+                else:
+                    yield self.env.timeout(backoff)
+                    backoff = min(2 * backoff, 32.0)
+                for device_id in waiting:
                     self.recorder.span(
                         device_id, "wait", start, self.env.now, "retry after failure"
                     )
