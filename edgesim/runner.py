@@ -25,7 +25,8 @@ from edgesim.cluster.device import Device
 from edgesim.cluster.faults import Outage, inject, merge, random_outages, read_trace
 from edgesim.cluster.network import Network
 from edgesim.config import LoadedScenario
-from edgesim.config.scenario import Scenario, SchemeSpec, scheme_label
+from edgesim.config.scenario import Scenario
+from edgesim.config.schemes import SchemeSpec, scheme_label
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 from edgesim.learning.datasets import DATASETS, Dataset, load_dataset
 from edgesim.learning.flops import workload_of
@@ -35,7 +36,7 @@ from edgesim.learning.training import Optimizer
 from edgesim.metrics.recorder import Recorder
 from edgesim.metrics.results import SCHEMA_VERSION, run_result
 from edgesim.schemes import SCHEMES
-from edgesim.schemes.runtime import Holding, Runtime
+from edgesim.schemes.runtime import Holding, ModelKind, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Prepared:
 
     holdings: dict[str, Holding]
     test: Dataset
-    model: torch.nn.Module
+    models: dict[str, ModelKind]
     outages: list[Outage]
 
 
@@ -62,11 +63,10 @@ def check_names(loaded: LoadedScenario) -> None:
             f"data.dataset: unknown dataset '{scenario.data.dataset}'"
             f"{did_you_mean(scenario.data.dataset, DATASETS)}"
         )
-    if scenario.training.model not in MODELS:
-        problems.append(
-            f"training.model: unknown model '{scenario.training.model}'"
-            f"{did_you_mean(scenario.training.model, MODELS)}"
-        )
+    for field in ("model", "small_model"):
+        name = getattr(scenario.training, field)
+        if name not in MODELS:
+            problems.append(f"training.{field}: unknown model '{name}'{did_you_mean(name, MODELS)}")
     if problems:
         raise ConfigError(loaded.source, problems)
 
@@ -119,10 +119,15 @@ def prepare(loaded: LoadedScenario) -> Prepared:
         rng = np.random.default_rng([scenario.seed, 0x7A11, index])
         train_idx, val_idx = train_validation_split(indices, data.validation_fraction, rng)
         holdings[holder] = Holding(splits.train.subset(train_idx), splits.train.subset(val_idx))
-    model = build_model(
-        scenario.training.model, splits.train.input_shape, splits.train.num_classes, scenario.seed
-    )
-    return Prepared(holdings, splits.test, model, outages_of(loaded))
+    training = scenario.training
+    models = {}
+    for kind, name in (("main", training.model), ("small", training.small_model)):
+        shape, classes = splits.train.input_shape, splits.train.num_classes
+        models[kind] = ModelKind(
+            build_model(name, shape, classes, scenario.seed),
+            workload_of(name, shape, classes, training.batch_size),
+        )
+    return Prepared(holdings, splits.test, models, outages_of(loaded))
 
 
 def outages_of(loaded: LoadedScenario) -> list[Outage]:
@@ -192,13 +197,7 @@ def run_scheme(
         server=fleet.server,
         holdings=prepared.holdings,
         test=prepared.test,
-        initial_model=prepared.model,
-        workload=workload_of(
-            training.model,
-            prepared.test.input_shape,
-            prepared.test.num_classes,
-            training.batch_size,
-        ),
+        models=prepared.models,
         optimizer=Optimizer(training.lr, training.momentum, training.weight_decay),
         batch_size=training.batch_size,
         seed=scenario.seed,

@@ -7,12 +7,9 @@ documented in ``docs/scenario.md``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -20,12 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-from edgesim.config.profiles import DeviceProfile, LinkProfile
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from edgesim.config.profiles import DeviceProfile
+from edgesim.config.schemes import SchemeSpec, Strict
 
 # --------------------------------------------------------------------------- fleet
 
@@ -137,7 +130,10 @@ class Data(Strict):
 
 
 class Training(Strict):
-    model: str = "cnn-small"
+    model: str = Field(default="cnn-small", description="the global model")
+    small_model: str = Field(
+        default="cnn-small", description="the small/distilled model of seeds 003/004"
+    )
     batch_size: int = Field(default=32, ge=1)
     lr: float = Field(default=0.05, gt=0)
     momentum: float = Field(default=0.0, ge=0, lt=1)
@@ -148,49 +144,6 @@ class Observe(Strict):
     """How often the experimenter looks at test accuracy (free: no time, no bytes)."""
 
     min_interval_s: float = Field(default=0.0, ge=0)
-
-
-# --------------------------------------------------------------------------- schemes
-
-
-class SchemeBase(Strict):
-    label: str | None = None
-
-
-class LocalScheme(SchemeBase):
-    scheme: Literal["local"]
-    epochs: int = Field(default=10, ge=1)
-
-
-class CentralizedScheme(SchemeBase):
-    scheme: Literal["centralized"]
-    epochs: int = Field(default=10, ge=1)
-    upload_deadline_s: float | None = Field(default=None, gt=0)
-
-
-class FedAvgScheme(SchemeBase):
-    scheme: Literal["fedavg"]
-    rounds: int = Field(default=10, ge=1)
-    local_epochs: float = Field(default=1.0, gt=0)
-    client_fraction: float = Field(default=1.0, gt=0, le=1)
-    round_deadline_s: float | None = Field(default=None, gt=0)
-
-
-class HandoffScheme(SchemeBase):
-    scheme: Literal["handoff"]
-    devices: list[str] | None = Field(
-        default=None, description="clients that hand off; default all"
-    )
-    device_epochs: int = Field(default=5, ge=1)
-    server_epochs: int = Field(default=5, ge=1)
-    after_return_epochs: int = Field(default=5, ge=0)
-    handoffs: int = Field(default=1, ge=1)
-
-
-SchemeSpec = Annotated[
-    LocalScheme | CentralizedScheme | FedAvgScheme | HandoffScheme,
-    Field(discriminator="scheme"),
-]
 
 
 # --------------------------------------------------------------------------- scenario
@@ -258,14 +211,3 @@ class Scenario(Strict):
     def client_ids(self) -> list[str]:
         server = self.server_id()
         return [d for d in self.device_ids() if d != server]
-
-
-def scheme_label(spec: SchemeSpec) -> str:
-    return spec.label or spec.scheme
-
-
-def base_dir_of(source: Path | None) -> Path:
-    return source.parent if source else Path.cwd()
-
-
-LinkProfileRef = str | LinkProfile

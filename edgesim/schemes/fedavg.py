@@ -18,7 +18,7 @@ import simpy
 
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
-from edgesim.config.scenario import FedAvgScheme
+from edgesim.config.schemes import FedAvgScheme
 from edgesim.learning.weights import StateDict, weighted_average
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from edgesim.config.scenario import HandoffScheme
+from edgesim.config.schemes import HandoffScheme
 from edgesim.errors import EdgesimError
 from edgesim.learning.weights import StateDict
 from edgesim.schemes.runtime import Process, Runtime

@@ -40,6 +40,22 @@ class Holding:
     validation: Dataset
 
 
+@dataclass(frozen=True)
+class ModelKind:
+    """One model architecture of a run: its initial weights and what a step costs."""
+
+    initial: nn.Module
+    workload: Workload
+
+
+def workload_of(model: nn.Module) -> Workload:
+    """The cost of ``model``'s steps, attached when :meth:`Runtime.new_model` made it."""
+    try:
+        return model.edgesim_workload
+    except AttributeError:
+        raise TypeError("models must come from Runtime.new_model / model_from") from None
+
+
 class Runtime:
     def __init__(
         self,
@@ -50,8 +66,7 @@ class Runtime:
         server: DeviceId | None,
         holdings: dict[DeviceId, Holding],
         test: Dataset,
-        initial_model: nn.Module,
-        workload: Workload,
+        models: dict[str, ModelKind],
         optimizer: Optimizer,
         batch_size: int,
         seed: int,
@@ -66,12 +81,10 @@ class Runtime:
         self.clients = [d for d in devices if d != server]
         self.holdings = holdings
         self.test = test
-        self.workload = workload
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.torch_device = torch_device
-        self._initial_state = clone_state(initial_model.state_dict())
-        self._model_template = initial_model
+        self.models = models
         self._streams = {
             holder: BatchStream(holding.train, batch_size, self.generator_for(holder, "batches"))
             for holder, holding in sorted(holdings.items())
@@ -89,14 +102,19 @@ class Runtime:
 
     # ------------------------------------------------------------------ models
 
-    def new_model(self) -> nn.Module:
-        """A model with the run's initial weights (the same for every scheme of a scenario)."""
-        model = copy.deepcopy(self._model_template)
-        model.load_state_dict(self._initial_state)
+    def new_model(self, kind: str = "main") -> nn.Module:
+        """A ``kind`` model with the run's initial weights (the same for every scheme).
+
+        ``main`` is ``training.model`` (the global/large model); ``small`` is
+        ``training.small_model`` (the distilled model of seeds 003/004).
+        """
+        spec = self.models[kind]
+        model = copy.deepcopy(spec.initial)
+        model.edgesim_workload = spec.workload  # what one step of it costs a device
         return model.to(self.torch_device)
 
-    def model_from(self, state: StateDict) -> nn.Module:
-        model = self.new_model()
+    def model_from(self, state: StateDict, kind: str = "main") -> nn.Module:
+        model = self.new_model(kind)
         model.load_state_dict(state)
         return model
 
@@ -122,7 +140,7 @@ class Runtime:
         detail: str = "",
     ) -> Process:
         device = self.devices[device_id]
-        w = self.workload
+        w = workload_of(model)
         yield from device.compute(
             train_time(device.profile, steps, w.train_step_flops, w.train_step_bytes),
             detail or f"train {steps} steps",
@@ -138,7 +156,7 @@ class Runtime:
         """Accuracy on the device's own validation data, as part of a protocol (charged)."""
         data = self.holdings[device_id].validation
         device = self.devices[device_id]
-        w = self.workload
+        w = workload_of(model)
         yield from device.compute(
             eval_time(device.profile, len(data), 256, w.eval_sample_flops, w.eval_sample_bytes),
             detail or "validate",
