@@ -133,7 +133,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(problems) -> Non
     problem = only(problems(lambda d: d["training"].update(xyzzy=1)))
     assert problem == (
         "training.xyzzy: unknown key 'xyzzy'; "
-        "valid keys: model, batch_size, lr, momentum, weight_decay"
+        "valid keys: model, small_model, batch_size, lr, momentum, weight_decay"
     )
 
 
