@@ -8,5 +8,3 @@ SimTime: TypeAlias = float
 DeviceId: TypeAlias = str
 NodeId: TypeAlias = str
 """A network node: a device or a switch / access point."""
-
-Bytes: TypeAlias = int
