@@ -207,6 +207,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from edgesim.report.sweep import render_sweep_report
+    from edgesim.sweep import default_jobs, load_sweep, run_sweep, summarize
+    from edgesim.sweep.driver import pending_tasks
+
+    if args.jobs is not None and args.jobs < 1:
+        raise EdgesimError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.address and args.backend != "ray":
+        raise EdgesimError("--address is for --backend ray")
+    if not args.debug:
+        logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls are in the counters
+    sweep = load_sweep(args.sweep)
+    out_dir = Path(args.out) if args.out else Path("reports") / sweep.spec.name
+    jobs = args.jobs if args.jobs or args.backend == "ray" else default_jobs()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=30),
+        TextColumn("{task.completed}/{task.total} runs"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.quiet,
+    ) as progress:
+        bar = progress.add_task(f"sweep {sweep.spec.name}", total=len(sweep.tasks))
+
+        def on_progress(_task: Any, _ok: bool) -> None:
+            progress.advance(bar)
+
+        progress.update(bar, completed=len(sweep.tasks) - len(pending_tasks(sweep, out_dir)))
+        outcome = run_sweep(sweep, out_dir, args.backend, jobs, args.address, on_progress)
+    if outcome.skipped:
+        out.print(f"{outcome.skipped} runs were already finished in {out_dir}/runs (skipped)")
+    summary = summarize(sweep, out_dir)
+    report_path = render_sweep_report(summary, out_dir / "report.html")
+    out.print(f"sweep:   {out_dir / 'sweep.json'}\nreport:  {report_path}")
+    if outcome.failed:
+        first_id, first_error = outcome.failed[0]
+        raise EdgesimError(
+            f"{len(outcome.failed)} of {outcome.total} runs failed "
+            f"({', '.join(i for i, _ in outcome.failed)}); rerun to retry only those. "
+            f"First error, {first_id}: {first_error}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgesim", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -241,6 +285,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", nargs="+")
     report.add_argument("--out", help="output HTML file")
     report.set_defaults(handler=cmd_report)
+
+    sweep = sub.add_parser(
+        "sweep", help="run a what-if grid (scenario fields × seeds), resumable; see docs/sweeps.md"
+    )
+    sweep.add_argument("sweep", help="a sweep file")
+    sweep.add_argument("--jobs", type=int, help="runs at once (local default: all cores)")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    sweep.add_argument("--address", help="Ray cluster: auto, or ray://host:10001")
+    sweep.add_argument("--out", help="output folder (default reports/<sweep name>)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    sweep.set_defaults(handler=cmd_sweep)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import platform
 import time
 from collections.abc import Callable
@@ -21,11 +22,21 @@ import simpy
 import torch
 
 import edgesim
+from edgesim.cluster import background
 from edgesim.cluster.device import Device
-from edgesim.cluster.faults import Outage, inject, merge, random_outages, read_trace
+from edgesim.cluster.faults import (
+    Outage,
+    churn,
+    correlated,
+    departures,
+    inject,
+    merge,
+    random_outages,
+    read_trace,
+)
 from edgesim.cluster.network import Network
 from edgesim.config import LoadedScenario
-from edgesim.config.scenario import Scenario
+from edgesim.config.scenario import BackgroundTask, ObservedSubset, Scenario
 from edgesim.config.schemes import SchemeSpec, scheme_label
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 from edgesim.learning.datasets import DATASETS, Dataset, load_dataset
@@ -50,6 +61,7 @@ class Prepared:
 
     holdings: dict[str, Holding]
     test: Dataset
+    test_subsets: dict[str, Dataset]
     models: dict[str, ModelKind]
     outages: list[Outage]
 
@@ -113,10 +125,15 @@ def prepare(loaded: LoadedScenario) -> Prepared:
         server_id=fleet.server,
         server_share=spec.server_share,
         personal_class=spec.personal_class,
+        server_copies=spec.server_copies,
     )
+    holders = sorted(parts)
     holdings = {}
-    for index, (holder, indices) in enumerate(sorted(parts.items())):
-        rng = np.random.default_rng([scenario.seed, 0x7A11, index])
+    for holder, indices in sorted(parts.items()):
+        # The server's copy of a device's samples is split like the device's own
+        # (same validation samples), so "the same data" means the same training set.
+        like = spec.server_copies if holder == fleet.server and spec.server_copies else holder
+        rng = np.random.default_rng([scenario.seed, 0x7A11, holders.index(like)])
         train_idx, val_idx = train_validation_split(indices, data.validation_fraction, rng)
         holdings[holder] = Holding(splits.train.subset(train_idx), splits.train.subset(val_idx))
     training = scenario.training
@@ -127,7 +144,21 @@ def prepare(loaded: LoadedScenario) -> Prepared:
             build_model(name, shape, classes, scenario.seed),
             workload_of(name, shape, classes, training.batch_size),
         )
-    return Prepared(holdings, splits.test, models, outages_of(loaded))
+    subsets = observed_subsets(splits.test, scenario.observe.subsets)
+    return Prepared(holdings, splits.test, subsets, models, outages_of(loaded))
+
+
+def observed_subsets(test: Dataset, subsets: dict[str, ObservedSubset]) -> dict[str, Dataset]:
+    """The named parts of the test set that ``observe.subsets`` asks to observe too."""
+    parts = {}
+    for name, subset in sorted(subsets.items()):
+        rows = np.flatnonzero(np.isin(test.y.numpy(), subset.labels))
+        if not len(rows):
+            raise EdgesimError(
+                f"observe.subsets.{name}.labels: no test sample has a label in {subset.labels}"
+            )
+        parts[name] = test.subset(rows)
+    return parts
 
 
 def outages_of(loaded: LoadedScenario) -> list[Outage]:
@@ -142,6 +173,26 @@ def outages_of(loaded: LoadedScenario) -> list[Outage]:
         spec = failures.random
         targets = [m for t in spec.targets for m in scenario.members(t)]
         outages += random_outages(targets, spec.mtbf_s, spec.mttr_s, spec.horizon_s, scenario.seed)
+    for index, spec in enumerate(failures.departures):
+        members = [m for t in spec.targets for m in scenario.members(t)]
+        outages += departures(
+            members, spec.fraction, spec.at_s, spec.spread_s, scenario.seed, index
+        )
+    if failures.departures and scenario.background and scenario.horizon_s is None:
+        raise EdgesimError(
+            "failures.departures with background tasks: set horizon_s (the tasks of the "
+            "devices still up never stop, so a scheme waiting for a device that left never ends)"
+        )
+    for index, spec in enumerate(failures.churn):
+        members = [m for t in spec.targets for m in scenario.members(t)]
+        outages += churn(
+            members, spec.availability, spec.mean_down_s, spec.horizon_s, scenario.seed, index
+        )
+    for index, spec in enumerate(failures.correlated):
+        affected = {t: _taken_down_with(loaded, t) for t in spec.targets}
+        outages += correlated(
+            affected, spec.mtbf_s, spec.mttr_s, spec.horizon_s, scenario.seed, index
+        )
     if failures.trace:
         known = set(scenario.device_ids()) | {g.id for g in scenario.devices}
         known |= {link.name for link in loaded.fleet.links}
@@ -155,6 +206,42 @@ def outages_of(loaded: LoadedScenario) -> list[Outage]:
                 Outage(outage.start, outage.end, m) for m in scenario.members(outage.target)
             ]
     return merge(outages)
+
+
+def run_until(
+    env: simpy.Environment, until: simpy.Event, tasks: list[background.Background] | None = None
+) -> bool:
+    """Run until ``until`` is processed; False if nothing was left to happen before that.
+
+    A protocol that waits for a device that left for good (an outage that never
+    ends) has nothing left to do: the run ends at its last event, stalled,
+    rather than raising or spinning forever. Background ``tasks`` never run
+    out of events, so only they being left counts as nothing left too.
+    """
+    while not until.processed:
+        if env.peek() == math.inf or (tasks and background.only_background_left(env, tasks)):
+            return False
+        env.step()
+    return True
+
+
+def _taken_down_with(loaded: LoadedScenario, target: str) -> list[str]:
+    """A group's members, or the links of a network node (an access point going dark)."""
+    if target in loaded.scenario.network.nodes:
+        return [
+            link.name for link in loaded.fleet.links if target in (link.edge_side, link.core_side)
+        ]
+    return loaded.scenario.members(target)
+
+
+def background_task(spec: BackgroundTask) -> background.PeriodicTask:
+    return background.PeriodicTask(
+        period_s=spec.period_s,
+        compute_s=spec.compute_s,
+        deadline_s=spec.deadline_s,
+        offset_s=spec.offset_s,
+        policy=spec.policy,
+    )
 
 
 def run_scheme(
@@ -188,6 +275,11 @@ def run_scheme(
             network.link_up(target)
 
     inject(env, prepared.outages, go_down, come_up)
+    tasks = [
+        background.start(env, devices[member], background_task(spec))
+        for spec in scenario.background
+        for member in scenario.members(spec.device)
+    ]
     training = scenario.training
     runtime = Runtime(
         env=env,
@@ -202,13 +294,18 @@ def run_scheme(
         batch_size=training.batch_size,
         seed=scenario.seed,
         torch_device=torch_device,
+        test_subsets=prepared.test_subsets,
     )
     info = SCHEMES[spec.scheme]
     finished = env.process(info.run(runtime, spec))
     until = finished if scenario.horizon_s is None else finished | env.timeout(scenario.horizon_s)
-    env.run(until=until)
+    if not run_until(env, until, tasks):
+        recorder.count("stalled")
+        log.warning("%s stalled at %.6g s: it waits for devices that never return", label, env.now)
     for device in devices.values():
         device.close_down_span()
+    for task in tasks:
+        task.close()
     return run_result(
         scheme=spec.scheme,
         label=label,

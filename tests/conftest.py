@@ -34,6 +34,13 @@ TINY: dict[str, Any] = {
         {"scheme": "centralized", "epochs": 3},
         {"scheme": "fedavg", "rounds": 4, "round_deadline_s": 1.0},
         {"scheme": "handoff", "device_epochs": 2, "server_epochs": 2, "after_return_epochs": 1},
+        {"scheme": "distill-fl", "rounds": 4, "round_deadline_s": 1.0},
+        {"scheme": "async-distill-fl", "rounds": 4, "mode": "continuous", "chunk_steps": 4},
+        {"scheme": "gear", "rounds": 6, "switch": "auto", "auto_window": 1, "auto_min_gain": 0.05},
+        {"scheme": "fedasync", "updates": 12, "alpha": 0.6, "staleness": "polynomial"},
+        {"scheme": "fedbuff", "server_steps": 4, "buffer_size": 3},
+        {"scheme": "ecavg", "pretrain_epochs": 2, "server_epochs": 2, "finetune_epochs": 1},
+        {"scheme": "deep-edge", "epochs": 3, "chunk_steps": 5, "profile_steps": 3},
     ],
 }
 

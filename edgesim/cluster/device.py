@@ -3,17 +3,32 @@
 Going down is SimPy's machine-shop pattern: the work in progress is lost and
 whoever waited on it gets :class:`DeviceDown`. The device never runs torch
 itself; schemes ask it for simulated seconds and do the real step afterwards.
+
+A latency-critical background task (:mod:`edgesim.cluster.background`) may
+share the device with the training work. Work is then tracked as seconds of
+the whole device left to do, progressing at a *share* of the device that
+changes whenever a background job starts or ends: under the ``priority``
+policy a running background job takes the whole device and training pauses
+(it resumes where it stopped; nothing is lost); under ``fair`` the two
+share it half and half (processor sharing, as an OS time-slices two busy
+processes). Without a background task the share is always 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Literal
 
 import simpy
 
 from edgesim.config.profiles import DeviceProfile
 from edgesim.metrics.recorder import Recorder
 from edgesim.types import DeviceId, SimTime
+
+SharingPolicy = Literal["priority", "fair"]
+POLICIES: tuple[SharingPolicy, ...] = ("priority", "fair")
+_EPSILON_S = 1e-12
+"""Work left below this many seconds is done (float residue of rate changes)."""
 
 
 class DeviceDown(Exception):
@@ -41,6 +56,11 @@ class Device:
         self.came_up = env.event()
         self._cpu = simpy.Resource(env, capacity=1)
         self._down_since: SimTime | None = None
+        self.policy: SharingPolicy = "fair"
+        self.share_changed = env.event()
+        """Succeeds (and is replaced) whenever the foreground or background share changes."""
+        self._foreground = False
+        self._background = False
 
     def __repr__(self) -> str:
         return f"Device({self.id!r}, {self.profile.name!r})"
@@ -48,9 +68,12 @@ class Device:
     def compute(self, seconds: float, detail: str = "") -> Generator[simpy.Event, object, None]:
         """Occupy the device for ``seconds``; raises :class:`DeviceDown` if it fails meanwhile.
 
-        Concurrent requests queue (one accelerator). If the calling process is
-        interrupted (a round deadline), the partial work is recorded as lost and
-        the interrupt propagates.
+        Concurrent requests queue (one accelerator). ``seconds`` is the work at
+        the whole device; a background job running meanwhile stretches it (see
+        the module docstring), and only the intervals in which it progressed
+        are recorded as compute. If the calling process is interrupted (a
+        round deadline), the partial work is recorded as lost and the interrupt
+        propagates.
         """
         if not self.up:
             raise DeviceDown(self.id)
@@ -59,21 +82,94 @@ class Device:
             granted = yield slot | went_down
             if slot not in granted:
                 raise DeviceDown(self.id)
-            start = self.env.now
-            finished = self.env.timeout(seconds)
+            ran: list[list[SimTime]] = []
+            self._set_sharing(foreground=True)
             try:
-                outcome = yield finished | went_down
+                finished = yield from self._progress(seconds, went_down, ran)
             except simpy.Interrupt:
-                self._lose(start, f"abandoned: {detail}", "abandoned_work_s")
+                self._lose(ran, f"abandoned: {detail}", "abandoned_work_s")
                 raise
-            if finished not in outcome:
-                self._lose(start, f"lost: {detail}", "lost_work_s")
+            finally:
+                self._set_sharing(foreground=False)
+            if not finished:
+                self._lose(ran, f"lost: {detail}", "lost_work_s")
                 raise DeviceDown(self.id)
-            self.recorder.span(self.id, "compute", start, self.env.now, detail)
+            for start, end in ran:
+                self.recorder.span(self.id, "compute", start, end, detail)
 
-    def _lose(self, start: SimTime, detail: str, counter: str) -> None:
-        self.recorder.span(self.id, "lost", start, self.env.now, detail)
-        self.recorder.count(counter, self.env.now - start)
+    def _progress(
+        self, seconds: float, went_down: simpy.Event, ran: list[list[SimTime]]
+    ) -> Generator[simpy.Event, object, bool]:
+        """Do ``seconds`` of work at the foreground share; False if the device went down.
+
+        ``ran`` collects the [start, end] intervals in which the work progressed.
+        """
+        remaining = seconds
+        while True:
+            share, since, changed = self.foreground_share(), self.env.now, self.share_changed
+            done = self.env.timeout(remaining / share) if share > 0 else None
+            try:
+                outcome = yield (done | went_down | changed) if done else (went_down | changed)
+            finally:
+                if share > 0 and self.env.now > since:
+                    if ran and ran[-1][1] == since:
+                        ran[-1][1] = self.env.now
+                    else:
+                        ran.append([since, self.env.now])
+            remaining -= share * (self.env.now - since)
+            if done in outcome or (done is not None and remaining <= _EPSILON_S):
+                return True
+            if went_down in outcome:
+                return False
+
+    # ------------------------------------------------------------------ sharing
+
+    @property
+    def computing(self) -> bool:
+        """Foreground work (training, evaluation) is in progress, running or paused."""
+        return self._foreground
+
+    def foreground_share(self) -> float:
+        """The share of the device the training work gets now."""
+        if not self._background:
+            return 1.0
+        return 0.0 if self.policy == "priority" else 0.5
+
+    def background_share(self) -> float:
+        """The share of the device a running background job gets now."""
+        return 0.5 if self._foreground and self.policy == "fair" else 1.0
+
+    def set_policy(self, policy: SharingPolicy) -> None:
+        """How training and a background job share the device (``priority`` or ``fair``)."""
+        if policy not in POLICIES:
+            raise ValueError(f"policy(={policy!r}) must be one of {', '.join(POLICIES)}")
+        self._set_sharing(policy=policy)
+
+    def background_running(self, running: bool) -> None:
+        """A background job started (True) or ended (False) on this device."""
+        self._set_sharing(background=running)
+
+    def _set_sharing(
+        self,
+        foreground: bool | None = None,
+        background: bool | None = None,
+        policy: SharingPolicy | None = None,
+    ) -> None:
+        before = (self.foreground_share(), self.background_share())
+        if foreground is not None:
+            self._foreground = foreground
+        if background is not None:
+            self._background = background
+        if policy is not None:
+            self.policy = policy
+        if (self.foreground_share(), self.background_share()) != before:
+            event, self.share_changed = self.share_changed, self.env.event()
+            event.succeed()
+
+    def _lose(self, ran: list[list[SimTime]], detail: str, counter: str) -> None:
+        for start, end in ran:
+            self.recorder.span(self.id, "lost", start, end, detail)
+        self.recorder.count(counter, sum(end - start for start, end in ran))
 
     def wait_until_up(self) -> Generator[simpy.Event, object, None]:
         while not self.up:

@@ -8,7 +8,8 @@ faces exactly the same failures.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Generator, Iterable
+import math
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,78 @@ def random_outages(
             outages.append(Outage(t, t + repair, target))
             t += repair
     return outages
+
+
+def departures(
+    members: list[str], fraction: float, at_s: float, spread_s: float, seed: int, index: int
+) -> list[Outage]:
+    """``round(fraction × len(members))`` members, drawn from the seed, leave for good.
+
+    Each leaves at a time drawn uniformly from ``[at_s, at_s + spread_s]``; a
+    departure is an outage that never ends. ``index`` tells apart several
+    departure entries of one scenario.
+    """
+    rng = np.random.default_rng([seed, 0xDE9A, index])
+    count = math.floor(fraction * len(members) + 0.5)
+    leaving = sorted(rng.choice(len(members), size=count, replace=False).tolist())
+    times = at_s + spread_s * rng.random(count)
+    return [Outage(float(t), math.inf, members[i]) for i, t in zip(leaving, times, strict=True)]
+
+
+def churn(
+    targets: list[str],
+    availability: float,
+    mean_down_s: float,
+    horizon_s: float,
+    seed: int,
+    index: int,
+) -> list[Outage]:
+    """Alternating exponential presences and absences, up ``availability`` of the time.
+
+    Mean presence is ``mean_down_s × availability / (1 − availability)``. Each
+    target starts in the stationary state: absent at time 0 with probability
+    ``1 − availability`` (a fleet observed at a random moment, not a fresh boot).
+    """
+    mean_up_s = mean_down_s * availability / (1 - availability)
+    outages = []
+    for k, target in enumerate(targets):
+        rng = np.random.default_rng([seed, 0xC4A2, index, k])
+        absent = bool(rng.random() >= availability)
+        for start, end in _alternating(rng, mean_up_s, mean_down_s, horizon_s, absent):
+            outages.append(Outage(start, end, target))
+    return outages
+
+
+def correlated(
+    targets: Mapping[str, list[str]],
+    mtbf_s: float,
+    mttr_s: float,
+    horizon_s: float,
+    seed: int,
+    index: int,
+) -> list[Outage]:
+    """One MTBF/MTTR process per target; each of its outages takes all of ``targets[t]`` down.
+
+    ``targets`` maps a target (an access point, a group) to what it takes down
+    with it (the access point's links, the group's members).
+    """
+    outages = []
+    for k, affected in enumerate(targets.values()):
+        rng = np.random.default_rng([seed, 0xC0AA, index, k])
+        for start, end in _alternating(rng, mtbf_s, mttr_s, horizon_s, False):
+            outages += [Outage(start, end, a) for a in affected]
+    return outages
+
+
+def _alternating(
+    rng: np.random.Generator, mean_up: float, mean_down: float, horizon: float, down: bool
+) -> Iterator[tuple[float, float]]:
+    """Down intervals of an exponential up/down process; none starts at or after ``horizon``."""
+    t = 0.0 if down else float(rng.exponential(mean_up))
+    while t < horizon:
+        back = t + float(rng.exponential(mean_down))
+        yield t, back
+        t = back + float(rng.exponential(mean_up))
 
 
 def read_trace(path: Path) -> list[Outage]:
@@ -101,6 +174,8 @@ def inject(
     def outage_process(outage: Outage) -> Generator[simpy.Event, None, None]:
         yield env.timeout(outage.start)
         go_down(outage.target)
+        if math.isinf(outage.end):
+            return  # left for good: nothing more is scheduled
         yield env.timeout(outage.end - outage.start)
         come_up(outage.target)
 

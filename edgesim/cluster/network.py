@@ -95,7 +95,7 @@ class Network:
         finally:
             self._transfers.remove(transfer)
             sent = int(round(nbytes - max(flow.remaining, 0.0))) if route else nbytes
-            self.recorder.transfer(links, sent, upward, raw_data)
+            self.recorder.transfer(links, sent, upward, raw_data, at=self.env.now)
             detail = f"{what} {src}→{dst} {nbytes} B"
             if not flow.done.ok:
                 self.recorder.count("aborted_transfers")

@@ -136,12 +136,48 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
                     f"failures.random.targets[{i}]: unknown device or link '{target}'"
                     f"{did_you_mean(target, targets)}"
                 )
+    devices_and_groups = set(scenario.device_ids()) | {g.id for g in scenario.devices}
+    nodes_and_groups = set(scenario.network.nodes) | {g.id for g in scenario.devices}
+    for field, allowed, what in (
+        ("departures", devices_and_groups, "device or group"),
+        ("churn", devices_and_groups, "device or group"),
+        ("correlated", nodes_and_groups, "network node or group"),
+    ):
+        for i, spec in enumerate(getattr(failures, field)):
+            for j, target in enumerate(spec.targets):
+                if target not in allowed:
+                    problems.append(
+                        f"failures.{field}[{i}].targets[{j}]: unknown {what} '{target}'"
+                        f"{did_you_mean(target, allowed)}"
+                    )
+    tasked: dict[str, int] = {}  # device id -> its background entry
+    for i, task in enumerate(scenario.background):
+        if task.device not in devices_and_groups:
+            problems.append(
+                f"background[{i}].device: unknown device or group '{task.device}'"
+                f"{did_you_mean(task.device, devices_and_groups)}"
+            )
+            continue
+        for member in scenario.members(task.device):
+            if (j := tasked.setdefault(member, i)) != i:
+                problems.append(
+                    f"background[{i}].device: '{member}' already runs background[{j}] "
+                    "(one background task per device)"
+                )
+                break
     personal = scenario.data.partition.personal_class
     if personal and personal[0] not in scenario.client_ids():
         problems.append(
             f"data.partition.personal_class[0]: '{personal[0]}' is not a client"
             f"{did_you_mean(personal[0], scenario.client_ids())}"
         )
+    copied = scenario.data.partition.server_copies
+    if copied is not None and copied not in scenario.client_ids():
+        problems.append(
+            f"data.partition.server_copies: '{copied}' is not a client"
+            f"{did_you_mean(copied, scenario.client_ids())}"
+        )
+    server_has_data = scenario.data.partition.server_share > 0 or copied is not None
     for i, scheme in enumerate(scenario.schemes):
         for j, device in enumerate(getattr(scheme, "devices", None) or []):
             if device not in scenario.client_ids():
@@ -153,10 +189,15 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
             problems.append(
                 f"schemes[{i}]: scheme '{scheme.scheme}' needs a device with role: server"
             )
-        elif scheme.scheme == "handoff" and scenario.data.partition.server_share == 0:
+        elif scheme.scheme == "handoff" and not server_has_data:
             problems.append(
                 f"schemes[{i}]: scheme 'handoff' trains on server data: "
-                "set data.partition.server_share > 0"
+                "set data.partition.server_share > 0 (or server_copies)"
+            )
+        elif scheme.scheme == "ecavg" and scheme.server_data == "own" and not server_has_data:
+            problems.append(
+                f"schemes[{i}]: ecavg with server_data: own fine-tunes on the server's data: "
+                "set data.partition.server_share > 0 (or server_copies, or server_data: uploaded)"
             )
     if problems:
         raise ConfigError(source, problems)

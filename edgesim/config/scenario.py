@@ -98,12 +98,42 @@ class RandomFailures(Strict):
     horizon_s: float = Field(gt=0, description="no failure starts after this simulated time")
 
 
+class Departure(Strict):
+    """A ``fraction`` of the devices in ``targets`` leave for good (who and when: from the seed)."""
+
+    targets: list[str] = Field(min_length=1, description="device ids or group ids")
+    fraction: float = Field(ge=0, le=1, description="share of the members that leave")
+    at_s: float = Field(default=0.0, ge=0, description="the first departure")
+    spread_s: float = Field(default=0.0, ge=0, description="departures uniform over this window")
+
+
+class Churn(Strict):
+    """Devices leave and rejoin: up a fraction ``availability`` of the time on average."""
+
+    targets: list[str] = Field(min_length=1, description="device ids or group ids")
+    availability: float = Field(gt=0, lt=1, description="long-run share of time up")
+    mean_down_s: float = Field(gt=0, description="mean length of an absence")
+    horizon_s: float = Field(gt=0, description="no absence starts after this simulated time")
+
+
+class CorrelatedOutages(Strict):
+    """Everything behind one access point (or a whole group) goes down at once."""
+
+    targets: list[str] = Field(min_length=1, description="network nodes or group ids")
+    mtbf_s: float = Field(gt=0)
+    mttr_s: float = Field(gt=0)
+    horizon_s: float = Field(gt=0, description="no outage starts after this simulated time")
+
+
 class Failures(Strict):
     scheduled: list[DownInterval] = Field(default_factory=list)
     random: RandomFailures | None = None
     trace: str | None = Field(
         default=None, description="CSV file with columns target,down_at_s,up_at_s"
     )
+    departures: list[Departure] = Field(default_factory=list)
+    churn: list[Churn] = Field(default_factory=list)
+    correlated: list[CorrelatedOutages] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- data and model
@@ -117,6 +147,15 @@ class Partition(Strict):
     personal_class: tuple[str, int] | None = Field(
         default=None, description="[device id, label]: that class only on that device"
     )
+    server_copies: str | None = Field(
+        default=None, description="a client id: the server holds a copy of its samples"
+    )
+
+    @model_validator(mode="after")
+    def _copy_or_share(self) -> Partition:
+        if self.server_copies is not None and self.server_share > 0:
+            raise ValueError("server_copies and server_share > 0 exclude each other; pick one")
+        return self
 
 
 class Data(Strict):
@@ -140,10 +179,49 @@ class Training(Strict):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
+class ObservedSubset(Strict):
+    """The test samples whose label is one of ``labels`` (e.g. seed 000's personal class)."""
+
+    labels: list[int] = Field(min_length=1)
+
+
 class Observe(Strict):
     """How often the experimenter looks at test accuracy (free: no time, no bytes)."""
 
     min_interval_s: float = Field(default=0.0, ge=0)
+    subsets: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], ObservedSubset] = Field(
+        default_factory=dict, description="named parts of the test set, each also observed"
+    )
+
+
+# --------------------------------------------------------------------------- background load
+
+
+class BackgroundTask(Strict):
+    """A periodic latency-critical task on ``device`` (seed 002): jobs that must meet deadlines.
+
+    A job is released every ``period_s`` from ``offset_s``; each needs
+    ``compute_s`` seconds of the whole device and must finish ``deadline_s``
+    after its release. ``policy`` is how the device shares itself between a
+    job and training: ``priority`` pauses training while a job runs, ``fair``
+    gives each half (an OS time-slicing two busy processes).
+    """
+
+    device: str = Field(description="a device id or group id (each member runs the task)")
+    period_s: float = Field(gt=0)
+    compute_s: float = Field(gt=0, description="seconds of the whole device one job needs")
+    deadline_s: float = Field(gt=0, description="relative to the job's release")
+    offset_s: float = Field(default=0.0, ge=0, description="the first release")
+    policy: Literal["priority", "fair"] = "fair"
+
+    @model_validator(mode="after")
+    def _schedulable(self) -> BackgroundTask:
+        if self.compute_s >= self.period_s:
+            raise ValueError(
+                f"compute_s ({self.compute_s}) must be < period_s ({self.period_s}): "
+                "the task would need the whole device"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- scenario
@@ -156,6 +234,9 @@ class Scenario(Strict):
     devices: list[DeviceGroup] = Field(min_length=1)
     network: Network
     failures: Failures = Failures()
+    background: list[BackgroundTask] = Field(
+        default_factory=list, description="latency-critical tasks sharing devices with training"
+    )
     data: Data = Data()
     training: Training = Training()
     observe: Observe = Observe()

@@ -12,10 +12,11 @@ of the labels and a seeded ``np.random.Generator``. Three placements are offered
   efficient learning of deep networks from decentralized data" (AISTATS 2017):
   sort by label, cut into shards, deal each device a few shards.
 
-Two extras model the seeds: a *server-held share* (a stratified fraction kept by
-the server, as in the edge-cloud schemes that fine-tune on server data) and a
+Three extras model the seeds: a *server-held share* (a stratified fraction kept by
+the server, as in the edge-cloud schemes that fine-tune on server data), a
 *personal class* (seed 000, exp. 3: a device owner's photos form a class that
-only that device holds, which the server and the other devices never see).
+only that device holds, which the server and the other devices never see), and
+a *server copy* of one device's samples (seed 000, exp. 1: the same data on both).
 Every function returns sorted ``np.int64`` index arrays into the label array.
 """
 
@@ -67,14 +68,18 @@ def partition(
     server_id: str | None = None,
     server_share: float = 0.0,
     personal_class: tuple[str, int] | None = None,
+    server_copies: str | None = None,
     min_samples: int = 1,
 ) -> dict[str, np.ndarray]:
     """Split the indices of ``labels`` into one part per device (and the server).
 
     The personal class is set aside first, then the server's stratified share of
     what remains, then the rest is divided among ``device_ids`` by ``kind``.
-    Every index lands in exactly one part. The server key is present only if the
-    server received samples; every device key is always present.
+    Every index lands in exactly one part, except with ``server_copies``: then
+    the server holds a copy of that device's part (without its personal class,
+    which the server never sees) — seed 000's exp. 1, the same data on both.
+    The server key is present only if the server received samples; every
+    device key is always present.
     """
     labels = np.asarray(labels)
     devices = list(device_ids)
@@ -113,11 +118,27 @@ def partition(
     else:
         shares = _shards(pool, labels[pool], len(devices), shards_per_device, rng)
     parts.update(zip(devices, shares, strict=True))
+    if server_copies is not None:
+        _check_copy(server_copies, devices, server_id, server_share)
+        parts[server_id] = parts[server_copies].copy()
 
     if personal is not None:
         owner, own_indices = personal
         parts[owner] = np.concatenate([parts[owner], own_indices])
     return {key: np.sort(part).astype(np.int64) for key, part in parts.items()}
+
+
+def _check_copy(
+    copied: str, devices: list[str], server_id: str | None, server_share: float
+) -> None:
+    if copied not in devices:
+        raise EdgesimError(
+            f"server_copies device {copied!r} is not a device{did_you_mean(copied, devices)}"
+        )
+    if server_id is None:
+        raise EdgesimError("server_copies needs a server_id to hold the copy")
+    if server_share > 0:
+        raise EdgesimError("server_copies and server_share > 0 exclude each other")
 
 
 def train_validation_split(

@@ -33,7 +33,11 @@ class Recorder:
     bytes_up: int = 0
     bytes_down: int = 0
     bytes_raw_data: int = 0
+    bytes_curve: list[tuple[SimTime, int]] = field(default_factory=list)
+    """Cumulative bytes sent (up + down) after each transfer ended, one point per time."""
     counters: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    deadline_misses: dict[DeviceId, int] = field(default_factory=lambda: defaultdict(int))
+    """Background-task jobs that finished after their deadline, per device."""
     min_observe_interval_s: float = 0.0
     on_accuracy: Callable[[str, SimTime, float], None] | None = None
     """Called with each recorded observation (the CLI's progress bars)."""
@@ -46,8 +50,19 @@ class Recorder:
         if end > start:
             self.spans.append(Span(device, kind, start, end, detail))
 
-    def transfer(self, links: list[str], nbytes: int, upward: bool, raw_data: bool) -> None:
-        """Bytes that crossed the network (counted once per transfer, and once per link crossed)."""
+    def transfer(
+        self,
+        links: list[str],
+        nbytes: int,
+        upward: bool,
+        raw_data: bool,
+        at: SimTime | None = None,
+    ) -> None:
+        """Bytes that crossed the network (counted once per transfer, and once per link crossed).
+
+        ``at`` is when the transfer ended; with it the transfer also extends
+        :attr:`bytes_curve` (the report's accuracy-over-bytes view).
+        """
         for link in links:
             self.bytes_per_link[link] += nbytes
         if upward:
@@ -56,9 +71,20 @@ class Recorder:
             self.bytes_down += nbytes
         if raw_data:
             self.bytes_raw_data += nbytes
+        if at is not None and nbytes > 0:
+            total = self.bytes_up + self.bytes_down
+            if self.bytes_curve and self.bytes_curve[-1][0] == at:
+                self.bytes_curve[-1] = (at, total)
+            else:
+                self.bytes_curve.append((at, total))
 
     def count(self, name: str, amount: float = 1) -> None:
         self.counters[name] += amount
+
+    def deadline_miss(self, device: DeviceId) -> None:
+        """A background job on ``device`` missed its deadline."""
+        self.deadline_misses[device] += 1
+        self.count("background_deadline_misses")
 
     def accuracy(self, model: str, time: SimTime, value: float, force: bool = False) -> bool:
         """Record an observation unless one was made less than ``min_observe_interval_s`` ago."""

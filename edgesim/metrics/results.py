@@ -68,6 +68,8 @@ def device_summary(
             "idle_s": _r(max(up_time - busy, 0.0)),
             "down_s": _r(seconds["down"]),
             "lost_work_s": _r(seconds["lost"]),
+            "background_s": _r(seconds["background"]),
+            "deadline_misses": recorder.deadline_misses.get(device, 0),
             "energy_j": _r(energy),
         }
     return summary
@@ -80,9 +82,12 @@ def devices_mean_curve(recorder: Recorder) -> list[tuple[SimTime, float]]:
     """Mean accuracy of the models in use on the devices, as a step function.
 
     At each observation time: the mean of every device's latest accuracy
-    (devices not yet observed are left out).
+    (devices not yet observed are left out). Test-subset curves
+    (``device:<id>@<subset>``) are not part of it.
     """
-    device_curves = {k: v for k, v in recorder.curves.items() if k.startswith("device:")}
+    device_curves = {
+        k: v for k, v in recorder.curves.items() if k.startswith("device:") and "@" not in k
+    }
     events = sorted((t, name, acc) for name, points in device_curves.items() for t, acc in points)
     latest: dict[str, float] = {}
     points: list[tuple[SimTime, float]] = []
@@ -134,6 +139,7 @@ def run_result(
             "raw_data": recorder.bytes_raw_data,
         },
         "bytes_per_link": dict(sorted(recorder.bytes_per_link.items())),
+        "bytes_curve": [[_r(t), total] for t, total in recorder.bytes_curve],
         "devices": device_summary(recorder, profiles, end),
         "curves": [
             {"model": name, "points": [[_r(t), _r(a)] for t, a in points]}

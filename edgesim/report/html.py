@@ -1,280 +1,295 @@
-"""Self-contained HTML report of one ``results.json``.
+"""The comparison report of a results dict: which scheme, on this fleet, and why.
 
-The report is what people open and pass around (CI artefacts, mail, offline laptops),
-so the page carries everything inline: plotly.js embedded exactly once, no CDN, fonts,
-stylesheets or images from elsewhere. It is byte-stable for a given results dict (no
-timestamps, fixed div ids) so two reports can be diffed, and it is written atomically
-so a reader never sees half a file.
-
-Every user-supplied string (scenario, device ids, profiles, labels, details) is
-HTML-escaped where it lands in the page, and the figure JSON embedded in ``<script>``
-has ``<``, ``>`` and ``&`` written as ``\\u003c``-style escapes, so no string can close
-the script element.
+The page, top to bottom, follows the questions a reader brings: what was simulated
+and the verdict; the numbers side by side; accuracy over time and over bytes; the
+timeline of every device (stragglers and waiting); where each device's time went;
+the network and its traffic; energy; and, when runs from several files are
+combined, each metric across settings and seeds. Every part is built from the
+results dict alone (docs/results.md); :mod:`edgesim.report.page` makes it one
+self-contained, escaped, byte-stable file.
 """
 
+from __future__ import annotations
+
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from html import escape
-from math import isclose, log10
+from collections.abc import Sequence
 from pathlib import Path
 
-import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
-
-from edgesim.io import write_text_atomic
-from edgesim.report.figures import (
-    accuracy_figure,
-    breakdown_figure,
-    run_names,
+from edgesim.report import facts, fmt
+from edgesim.report.figures.accuracy import accuracy_bytes_figure, accuracy_time_figure
+from edgesim.report.figures.breakdown import breakdown_figure
+from edgesim.report.figures.energy import energy_by_profile_figure, energy_per_device_figure
+from edgesim.report.figures.network import link_traffic_figure, topology, topology_figure
+from edgesim.report.figures.spread import Metric, Point, spread_figure
+from edgesim.report.figures.timeline import (
+    activity_figure,
+    idle_spans,
+    profile_activity,
+    spans_of,
     timeline_figure,
     timeline_spans,
 )
-
-_BYTE_UNITS = ("kB", "MB", "GB", "TB")
-_PLOT_CONFIG = '{"responsive": true, "displaylogo": false}'
-_JSON_SCRIPT_ESCAPES = {
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0.2rem; }
-dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
-dl.facts dt { font-weight: 600; }
-dl.facts dd { margin: 0; }
-table.summary { border-collapse: collapse; font-size: 0.9rem; }
-table.summary th, table.summary td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; }
-table.summary th { background: #f3f3f3; }
-table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.summary td.best { font-weight: 700; background: #e8f5e9; }
-.note { color: #555; font-size: 0.85rem; }
-.plotly-graph-div { width: 100%; }
-"""
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>edgesim report: {title}</title>
-<style>{style}</style>
-<script>{plotlyjs}</script>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
+from edgesim.report.page import Section, assemble_page, figure_html, note, text, write_page
+from edgesim.report.summary import summary_table
+from edgesim.report.verdict import verdict
 
 
 def render_report(results: dict, path: str | Path) -> Path:
-    """Write the HTML report of ``results`` (a loaded results.json) to ``path``.
-
-    The file is written to a temporary file in the same directory, then moved over
-    ``path`` with ``os.replace``; the parent directory is created if needed.
-    """
-    path = Path(path)
-    write_text_atomic(path, _page(results))
-    return path
+    """Write the HTML report of ``results`` (loaded results.json) to ``path``, atomically."""
+    return write_page(path, report_page(results))
 
 
-def _page(results: dict) -> str:
+def report_page(results: dict) -> str:
     scenario = results.get("scenario") or {}
     runs = results.get("runs") or []
-    names = run_names(runs)
-    targets = _targets(scenario, runs)
-    device_order = [str(d.get("id")) for d in scenario.get("devices") or []]
-    body = [
-        _header(results),
-        _section("Summary", _summary_table(runs, names, targets)),
-        _section(
-            "Accuracy over simulated time",
-            _figure_html("fig-accuracy", accuracy_figure(runs, names, targets))
-            + '<p class="note">Runs without a global model (e.g. local) show the mean of '
-            "their device models, dashed. Dotted lines: accuracy targets.</p>",
-        ),
-        _section(
-            "Per-device time breakdown",
-            _figure_html("fig-breakdown", breakdown_figure(runs, names)),
-        ),
-        _section("Timelines", _timelines(runs, names, device_order)),
+    names = facts.run_names(runs)
+    detailed = _detailed(scenario, runs)
+    detail_runs = [runs[i] for i in detailed]
+    detail_names = [names[i] for i in detailed]
+    sections = [
+        Section("summary", "Summary", summary_table(scenario, runs, names)),
+        Section("accuracy", "Accuracy", _accuracy(scenario, runs, names)),
+        Section("timeline", "Timeline", _timelines(scenario, detail_runs, detail_names)),
+        Section("time", "Where time goes", _breakdown(scenario, detail_runs, detail_names)),
+        Section("network", "Network", _network(scenario, detail_runs, detail_names)),
+        Section("energy", "Energy", _energy(scenario, detail_runs, detail_names)),
     ]
-    return _PAGE.format(
-        title=escape(str(scenario.get("name", ""))),
-        style=_STYLE,
-        plotlyjs=get_plotlyjs(),
-        body="\n".join(body),
-    )
+    if len(detailed) < len(runs):
+        sections.append(Section("across", "Across runs", _across(scenario, runs)))
+    title = f"edgesim report: {scenario.get('name', '')}"
+    return assemble_page(title, _header(results, names), sections)
 
 
-def _section(title: str, content: str) -> str:
-    return f"<section>\n<h2>{escape(title)}</h2>\n{content}\n</section>"
+def _detailed(scenario: dict, runs: Sequence[dict]) -> list[int]:
+    """Runs shown in per-device views: those of the first file when several are combined."""
+    if not runs:
+        return []
+    first = facts.origin_key(runs[0], scenario)
+    return [i for i, run in enumerate(runs) if facts.origin_key(run, scenario) == first]
 
 
-def _header(results: dict) -> str:
+def _big(scenario: dict) -> bool:
+    return len(scenario.get("devices") or []) > facts.AGGREGATE_ABOVE
+
+
+def _header(results: dict, names: Sequence[str]) -> str:
     scenario = results.get("scenario") or {}
+    runs = results.get("runs") or []
     meta = results.get("meta") or {}
     devices = scenario.get("devices") or []
-    profiles = Counter(str(d.get("profile")) for d in devices)
-    fleet = ", ".join(f"{n} × {profile}" for profile, n in profiles.items())
-    data = ", ".join(f"{key}={value}" for key, value in (scenario.get("data") or {}).items())
-    facts = [
-        ("Seed", scenario.get("seed")),
-        ("Fleet", f"{len(devices)} devices: {fleet}" if devices else "—"),
-        ("Data", data or "—"),
-        ("Targets", ", ".join(f"{t:g}" for t in scenario.get("targets") or []) or "—"),
+    links = scenario.get("links") or []
+    roles = Counter(str(d.get("role", "?")) for d in devices)
+    link_profiles = Counter(str(link.get("profile", "?")) for link in links)
+    switches = scenario.get("switches") or []
+    facts_rows = [
+        ("Fleet", f"{len(devices)} devices: {facts.fleet_summary(scenario)}" if devices else "—"),
+        ("Roles", ", ".join(f"{n} {role}" for role, n in roles.items()) or "—"),
+        (
+            "Links",
+            f"{len(links)}: " + ", ".join(f"{n} × {p}" for p, n in link_profiles.items())
+            if links
+            else "—",
+        ),
+        ("Switches", ", ".join(str(s) for s in switches) or "—"),
+        ("Data", _describe(scenario.get("data") or {})),
+        ("Training", _describe(scenario.get("training") or {})),
+        ("Seed", scenario.get("seed", "—")),
+        ("Targets", ", ".join(f"{float(t):g}" for t in scenario.get("targets") or []) or "—"),
+        ("Runs", ", ".join(names) or "—"),
         ("edgesim", meta.get("edgesim_version", "?")),
-        ("torch", meta.get("torch_version", "?")),
+        ("torch", f"{meta.get('torch_version', '?')} on {meta.get('torch_device', '?')}"),
     ]
-    rows = "\n".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
+    sources = results.get("sources") or []
+    if len(sources) > 1:
+        facts_rows.append(
+            (
+                "Combined from",
+                "; ".join(f"{s['file']} ({s['scenario']}, seed {s['seed']})" for s in sources),
+            )
+        )
+    rows = "\n".join(f"<dt>{text(k)}</dt><dd>{text(v)}</dd>" for k, v in facts_rows)
+    sentences = " ".join(verdict(scenario, runs, names))
     return (
-        f"<header>\n<h1>{escape(str(scenario.get('name', 'unnamed scenario')))}</h1>\n"
-        f"<p>{escape(str(scenario.get('description', '')))}</p>\n"
+        f"<header>\n<h1>{text(scenario.get('name', 'unnamed scenario'))}</h1>\n"
+        f"<p>{text(scenario.get('description') or '')}</p>\n"
+        f'<p class="verdict"><strong>Verdict.</strong> {text(sentences)}</p>\n'
         f'<dl class="facts">\n{rows}\n</dl>\n</header>'
     )
 
 
-@dataclass(frozen=True)
-class _Column:
-    """A numeric summary column; ``best`` picks the value to highlight (max or min)."""
-
-    title: str
-    value: Callable[[dict], float | None]
-    fmt: Callable[[float], str]
-    best: Callable[[list[float]], float] = min
-
-
-def _columns(targets: Sequence[float]) -> list[_Column]:
-    return [
-        _Column("Final accuracy", lambda r: r.get("final_accuracy"), _fmt_percent, max),
-        *(
-            _Column(f"Time to {t:g}", lambda r, t=t: _time_to_target(r, t), _fmt_seconds)
-            for t in targets
-        ),
-        _Column("Simulated time", lambda r: r.get("sim_time_s"), _fmt_seconds),
-        *(
-            _Column(f"{title} bytes", lambda r, k=key: (r.get("bytes") or {}).get(k), _fmt_bytes)
-            for title, key in (
-                ("Total", "total"),
-                ("Up", "up"),
-                ("Down", "down"),
-                ("Raw data", "raw_data"),
-            )
-        ),
-        _Column("Mean wait share", _wait_share, _fmt_percent),
-        _Column("Energy", _energy, _fmt_energy),
-    ]
-
-
-def _summary_table(runs: Sequence[dict], names: Sequence[str], targets: Sequence[float]) -> str:
-    columns = _columns(targets)
-    values = [[column.value(run) for column in columns] for run in runs]
-    best = [_best(column, [row[j] for row in values]) for j, column in enumerate(columns)]
-    head = "".join(f"<th>{escape(title)}</th>" for title in ("Run", "Scheme")) + "".join(
-        f"<th>{escape(column.title)}</th>" for column in columns
-    )
-    rows = []
-    for run, name, row in zip(runs, names, values, strict=True):
-        cells = [f"<td>{escape(name)}</td>", f"<td>{escape(str(run.get('scheme', '')))}</td>"]
-        for column, value, top in zip(columns, row, best, strict=True):
-            css = "num best" if value is not None and value == top else "num"
-            text = "—" if value is None else column.fmt(value)
-            cells.append(f'<td class="{css}">{escape(text)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (
-        f'<table class="summary">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody>\n</table>\n"
-        '<p class="note">Highlighted: best per column (highest accuracy, lowest otherwise). '
-        "— : never reached or not recorded. Wait share: wait time over simulated time, "
-        "averaged across devices.</p>"
-    )
-
-
-def _best(column: _Column, values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return column.best(present) if len(set(present)) > 1 else None
-
-
-def _targets(scenario: dict, runs: Sequence[dict]) -> list[float]:
-    if scenario.get("targets"):
-        return [float(t) for t in scenario["targets"]]
-    return sorted({float(k) for run in runs for k in run.get("time_to_accuracy_s") or {}})
-
-
-def _time_to_target(run: dict, target: float) -> float | None:
-    for key, seconds in (run.get("time_to_accuracy_s") or {}).items():
-        if isclose(float(key), target):
-            return seconds
-    return None
-
-
-def _wait_share(run: dict) -> float | None:
-    sim_time = run.get("sim_time_s") or 0.0
-    devices = (run.get("devices") or {}).values()
-    if sim_time <= 0 or not devices:
-        return None
-    return sum((d.get("wait_s") or 0.0) / sim_time for d in devices) / len(devices)
-
-
-def _energy(run: dict) -> float | None:
-    devices = (run.get("devices") or {}).values()
-    return sum(d.get("energy_j") or 0.0 for d in devices) if devices else None
-
-
-def _fmt_percent(fraction: float) -> str:
-    return f"{fraction:.1%}"
-
-
-def _fmt_seconds(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.3g} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.2f} h"
-
-
-def _fmt_bytes(count: float) -> str:
-    if count < 1000:
-        return f"{count:.0f} B"
-    exponent = min(int(log10(count)) // 3, len(_BYTE_UNITS))
-    return f"{count / 1000**exponent:.1f} {_BYTE_UNITS[exponent - 1]}"
-
-
-def _fmt_energy(joules: float) -> str:
-    if joules < 1000:
-        return f"{joules:.1f} J"
-    if joules < 1e6:
-        return f"{joules / 1e3:.2f} kJ"
-    return f"{joules / 1e6:.2f} MJ"
-
-
-def _timelines(runs: Sequence[dict], names: Sequence[str], device_order: list[str]) -> str:
+def _describe(settings: dict, prefix: str = "") -> str:
+    """``key value`` pairs of a settings block, nested keys dotted, empty ones left out."""
     parts = []
-    for i, (run, name) in enumerate(zip(runs, names, strict=True)):
-        parts.append(f"<h3>{escape(name)}</h3>")
-        spans, note = timeline_spans(run.get("timeline") or [])
-        if not spans:
-            parts.append('<p class="note">No timeline events recorded.</p>')
-            continue
-        if note:
-            parts.append(f'<p class="note">Simplified for speed: {escape(note)}</p>')
-        parts.append(_figure_html(f"fig-timeline-{i}", timeline_figure(spans, device_order)))
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            inner = _describe(value, f"{prefix}{key}.")
+            if inner:
+                parts.append(inner)
+        elif value is not None:
+            parts.append(f"{prefix}{key} {value}")
+    return ", ".join(parts)
+
+
+def _accuracy(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    targets = facts.targets(scenario, runs)
+    over_time = accuracy_time_figure(runs, names, targets, per_device=not _big(scenario))
+    over_bytes, left_out = accuracy_bytes_figure(runs, names, targets)
+    parts = [
+        "<h3>Over simulated time</h3>",
+        figure_html("fig-accuracy", over_time),
+        note(
+            "Solid: the global model; dashed: the mean of the models in use on the devices "
+            "(schemes without one global model, e.g. local). Dotted lines: accuracy targets. "
+            "Click a legend entry &ldquo;each device&rdquo; to show every device's model."
+        ),
+        "<h3>Over bytes sent</h3>",
+        figure_html("fig-accuracy-bytes", over_bytes),
+        note(
+            "Each observation placed at the traffic sent so far in its run: what an accuracy "
+            "costs on the network. Not drawn: " + text(", ".join(left_out))
+            if left_out
+            else "Each observation placed at the traffic sent so far in its run."
+        ),
+    ]
     return "\n".join(parts)
 
 
-def _figure_html(div_id: str, fig: go.Figure) -> str:
-    """A plot container and the script that draws ``fig`` into it (plotly.js is global)."""
-    spec = pio.to_json(fig, pretty=False)
-    for char, replacement in _JSON_SCRIPT_ESCAPES.items():
-        spec = spec.replace(char, replacement)
-    return (
-        f'<div id="{div_id}" class="plotly-graph-div"></div>\n'
-        f"<script>(function () {{ const fig = {spec};\n"
-        f'Plotly.newPlot("{div_id}", fig.data, fig.layout, {_PLOT_CONFIG}); }})();</script>'
+def _timelines(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    device_profile = facts.profiles(scenario)
+    order = [str(d.get("id")) for d in scenario.get("devices") or []]
+    parts = []
+    if _big(scenario):
+        parts.append(
+            note(
+                f"{len(order)} devices: more than {facts.AGGREGATE_ABOVE}, so each profile is "
+                "one panel showing how many of its devices were in each activity over time "
+                "(a device training while it transfers counts in both)."
+            )
+        )
+    else:
+        parts.append(
+            note(
+                "One row per device. Thin bars: sends and receives (a device may train while "
+                "a transfer runs). Pale: idle (up, nothing to do). Hover a bar for what "
+                "happened; drag to zoom."
+            )
+        )
+    for i, (run, name) in enumerate(zip(runs, names, strict=True)):
+        parts.append(f"<h3>{text(name)}</h3>")
+        spans = spans_of(run.get("timeline") or [])
+        if not spans:
+            parts.append(note("No timeline events recorded."))
+            continue
+        end = max(float(run.get("sim_time_s") or 0.0), max(s.end for s in spans))
+        if _big(scenario):
+            devices = {d: device_profile.get(d, "?") for d in order or (run.get("devices") or {})}
+            centres, activity = profile_activity(spans, devices, end)
+            counts = Counter(devices.values())
+            parts.append(
+                figure_html(f"fig-timeline-{i}", activity_figure(centres, activity, counts))
+            )
+            continue
+        drawn, simplified = timeline_spans([*idle_spans(spans, order, end), *spans])
+        if simplified:
+            parts.append(note(f"Simplified for speed: {text(simplified)}"))
+        parts.append(figure_html(f"fig-timeline-{i}", timeline_figure(drawn, order)))
+    return "\n".join(parts)
+
+
+def _breakdown(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    per_profile = facts.profiles(scenario) if _big(scenario) else None
+    return figure_html("fig-breakdown", breakdown_figure(runs, names, per_profile)) + note(
+        "Simulated seconds per device, one group per run"
+        + (" (the mean device of each profile)" if per_profile else "")
+        + ". Communication adds send and receive time; activities that overlap on a device "
+        "count in each."
+    )
+
+
+def _network(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    if not scenario.get("links"):
+        return note("The scenario lists no links.")
+    top = topology(scenario, collapse=_big(scenario))
+    return "\n".join(
+        [
+            figure_html("fig-topology", topology_figure(top, runs, names)),
+            note(
+                "Nodes coloured by device profile (switches and access points grey). "
+                "Hover a link's midpoint for its traffic in every run."
+                + (
+                    " Leaf devices sharing a neighbour and profile are drawn as one node."
+                    if _big(scenario)
+                    else ""
+                )
+            ),
+            "<h3>Traffic per link</h3>",
+            figure_html("fig-links", link_traffic_figure(top, runs, names)),
+        ]
+    )
+
+
+def _energy(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    device_profile = facts.profiles(scenario)
+    profiles = facts.profile_order(scenario, [d for run in runs for d in run.get("devices") or {}])
+    totals = ", ".join(
+        f"{name} {fmt.energy(value)}"
+        for name, run in zip(names, runs, strict=True)
+        if (value := facts.total_energy(run)) is not None
+    )
+    return "\n".join(
+        [
+            figure_html(
+                "fig-energy", energy_by_profile_figure(runs, names, device_profile, profiles)
+            ),
+            figure_html(
+                "fig-energy-devices",
+                energy_per_device_figure(runs, names, device_profile, per_profile=_big(scenario)),
+            ),
+            note(
+                "Energy integrates each profile's idle, compute and transmit power over the "
+                f"timeline (a down device draws nothing). Totals: {text(totals) or '—'}."
+            ),
+        ]
+    )
+
+
+SPREAD_METRICS = (
+    Metric("final_accuracy", "final accuracy", tick_format=".0%"),
+    Metric("time_to_first_target", "time to the first target (s)"),
+    Metric("bytes_total", "bytes sent", tick_suffix="B"),
+    Metric("mean_wait_share", "mean client waiting share", tick_format=".0%"),
+    Metric("energy_j", "energy (J)"),
+    Metric("sim_time_s", "simulated time (s)"),
+)
+
+
+def spread_points(scenario: dict, runs: Sequence[dict]) -> list[Point]:
+    """One point per run for :func:`spread_figure`: x is the run's scenario name."""
+    first_target = (facts.targets(scenario, runs) or [None])[0]
+    points = []
+    for run in runs:
+        name, seed = facts.origin_key(run, scenario)
+        values = {
+            "final_accuracy": run.get("final_accuracy"),
+            "time_to_first_target": None
+            if first_target is None
+            else facts.time_to_target(run, first_target),
+            "bytes_total": (run.get("bytes") or {}).get("total"),
+            "mean_wait_share": facts.mean_wait_share(run, scenario),
+            "energy_j": facts.total_energy(run),
+            "sim_time_s": run.get("sim_time_s"),
+        }
+        points.append(Point(facts.base_label(run), name, seed, values))
+    return points
+
+
+def _across(scenario: dict, runs: Sequence[dict]) -> str:
+    points = spread_points(scenario, runs)
+    settings = len({p.x for p in points})
+    seeds = len({p.seed for p in points})
+    fig = spread_figure(points, SPREAD_METRICS, "scenario" if settings > 1 else "")
+    return figure_html("fig-across", fig) + note(
+        f"{len(runs)} runs from {settings} scenario(s) and {seeds} seed(s). Line: the mean "
+        "over seeds; bar: lowest to highest; dots: each seed. The per-device views above "
+        "show the runs of the first file."
     )

@@ -31,20 +31,21 @@ def read_results(path: Path) -> dict[str, Any]:
 def load_results(paths: list[Path]) -> dict[str, Any]:
     """One results dict: the first file's scenario, every file's runs.
 
-    When files come from different scenarios or seeds, each run's label gains
-    the file's scenario name and seed so the report can tell them apart.
+    Each run gains an ``origin`` (file, scenario name, seed and its own label) and
+    the dict a ``sources`` list, so the report can compare runs across files. When
+    files come from different scenarios or seeds, each run's label gains the
+    file's scenario name and seed so the report can tell them apart.
     """
     loaded = [read_results(path) for path in paths]
     first = loaded[0]
     origins = {(r["scenario"].get("name"), r["scenario"].get("seed")) for r in loaded}
-    runs = []
-    for results in loaded:
+    runs, sources = [], []
+    for path, results in zip(paths, loaded, strict=True):
+        scenario = results["scenario"]
+        name, seed = scenario.get("name"), scenario.get("seed")
+        sources.append({"file": str(path), "scenario": name, "seed": seed})
         for run in results["runs"]:
-            if len(origins) > 1:
-                scenario = results["scenario"]
-                run = {
-                    **run,
-                    "label": f"{run['label']} [{scenario.get('name')} seed {scenario.get('seed')}]",
-                }
-            runs.append(run)
-    return {**first, "runs": runs}
+            origin = {"file": str(path), "scenario": name, "seed": seed, "label": run["label"]}
+            label = run["label"] if len(origins) == 1 else f"{run['label']} [{name} seed {seed}]"
+            runs.append({**run, "label": label, "origin": origin})
+    return {**first, "runs": runs, "sources": sources}

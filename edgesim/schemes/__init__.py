@@ -7,7 +7,19 @@ from dataclasses import dataclass
 
 from edgesim.errors import EdgesimError, did_you_mean
 from edgesim.metrics.results import DEVICES_MEAN
-from edgesim.schemes import centralized, fedavg, handoff, local
+from edgesim.schemes import (
+    async_distill_fl,
+    centralized,
+    deep_edge,
+    distill_fl,
+    ecavg,
+    fedasync,
+    fedavg,
+    fedbuff,
+    gear,
+    handoff,
+    local,
+)
 from edgesim.schemes.runtime import Process, Runtime
 
 
@@ -47,6 +59,55 @@ SCHEMES: dict[str, SchemeInfo] = {
             "seed 000",
             handoff.run,
             DEVICES_MEAN,
+        ),
+        SchemeInfo(
+            "fedasync",
+            "asynchronous FL: each arriving model is mixed in, weighted by its staleness",
+            "Xie et al. 2019",
+            fedasync.run,
+            "global",
+        ),
+        SchemeInfo(
+            "fedbuff",
+            "asynchronous FL: the server applies every K buffered, staleness-scaled deltas",
+            "Nguyen et al. 2022",
+            fedbuff.run,
+            "global",
+        ),
+        SchemeInfo(
+            "ecavg",
+            "edges pre-train, server averages and fine-tunes, edges fine-tune the result",
+            "seed 001",
+            ecavg.run,
+            DEVICES_MEAN,
+        ),
+        SchemeInfo(
+            "distill-fl",
+            "small-model FedAvg with forward and reverse distillation on the server (sync)",
+            "seed 003 conventional [1], seed 004 12-6",
+            distill_fl.run,
+            "global",
+        ),
+        SchemeInfo(
+            "async-distill-fl",
+            "small-model FedAvg; a distillation server reverse-distils without blocking it",
+            "seed 003 proposed",
+            async_distill_fl.run,
+            "global",
+        ),
+        SchemeInfo(
+            "gear",
+            "small-model FL with distillation, then FedAvg of the large model",
+            "seed 004",
+            gear.run,
+            "global",
+        ),
+        SchemeInfo(
+            "deep-edge",
+            "profiled, speed-proportional data-parallel training on a parameter server",
+            "seed 002",
+            deep_edge.run,
+            "global",
         ),
     )
 }

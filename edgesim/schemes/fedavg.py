@@ -12,6 +12,7 @@ clients wait for the round to end, and that waiting is recorded.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 import simpy
@@ -29,61 +30,97 @@ def run(rt: Runtime, spec: FedAvgScheme) -> Process:
     rng = np.random.default_rng([rt.seed, 0xFEDA])
     rt.observe("global", global_model, force=True)
     for round_number in range(1, spec.rounds + 1):
-        chosen = yield from choose_clients(rt, spec.client_fraction, rng, round_number)
-        state = {k: v.clone() for k, v in global_model.state_dict().items()}
-        jobs = {
-            client: rt.env.process(client_round(rt, client, state, spec.local_epochs, round_number))
-            for client in chosen
-        }
-        everyone_back = rt.env.all_of(list(jobs.values()))
-        waiting = [everyone_back]
-        if spec.round_deadline_s is not None:
-            waiting.append(rt.env.timeout(spec.round_deadline_s))
-        yield from rt.wait(
-            rt.server, rt.env.any_of(waiting), f"round {round_number}: clients training"
-        )
-        for job in jobs.values():
-            if job.is_alive:
-                job.interrupt("missed the round deadline")
-                rt.recorder.count("deadline_misses")
-
-        updates = [job.value for job in jobs.values() if job.triggered and job.ok and job.value]
-        for _state, _samples, client, returned_at in updates:
-            rt.recorder.span(
-                client, "wait", returned_at, rt.now, f"round {round_number}: waiting for others"
-            )
-        if updates:
-            global_model.load_state_dict(
-                weighted_average([u[0] for u in updates], [u[1] for u in updates])
-            )
-        rt.recorder.count("rounds")
-        rt.recorder.count("client_updates", len(updates))
+        averaged = yield from fl_round(rt, global_model.state_dict(), spec, rng, round_number)
+        if averaged is not None:
+            global_model.load_state_dict(averaged)
         rt.observe("global", global_model, force=round_number == spec.rounds)
 
 
+class RoundSettings(Protocol):
+    """What one synchronous round needs from a scheme's settings."""
+
+    local_epochs: float
+    client_fraction: float
+    round_deadline_s: float | None
+
+
+def fl_round(
+    rt: Runtime,
+    global_state: StateDict,
+    spec: RoundSettings,
+    rng: np.random.Generator,
+    round_number: int,
+    kind: str = "main",
+    clients: list[DeviceId] | None = None,
+) -> Process:
+    """One round of FedAvg on a ``kind`` model; the sample-weighted average, or ``None``.
+
+    ``clients`` restricts who may be chosen (default: every client).
+    """
+    chosen = yield from choose_clients(rt, spec.client_fraction, rng, round_number, clients)
+    state = {k: v.clone() for k, v in global_state.items()}
+    jobs = {
+        client: rt.env.process(
+            client_round(rt, client, state, spec.local_epochs, round_number, kind)
+        )
+        for client in chosen
+    }
+    everyone_back = rt.env.all_of(list(jobs.values()))
+    waiting = [everyone_back]
+    if spec.round_deadline_s is not None:
+        waiting.append(rt.env.timeout(spec.round_deadline_s))
+    yield from rt.wait(rt.server, rt.env.any_of(waiting), f"round {round_number}: clients training")
+    for job in jobs.values():
+        if job.is_alive:
+            job.interrupt("missed the round deadline")
+            rt.recorder.count("deadline_misses")
+
+    updates = [job.value for job in jobs.values() if job.triggered and job.ok and job.value]
+    for _state, _samples, client, returned_at in updates:
+        rt.recorder.span(
+            client, "wait", returned_at, rt.now, f"round {round_number}: waiting for others"
+        )
+    rt.recorder.count("rounds")
+    rt.recorder.count("client_updates", len(updates))
+    if not updates:
+        return None
+    return weighted_average([u[0] for u in updates], [u[1] for u in updates])
+
+
 def choose_clients(
-    rt: Runtime, fraction: float, rng: np.random.Generator, round_number: int
+    rt: Runtime,
+    fraction: float,
+    rng: np.random.Generator,
+    round_number: int,
+    clients: list[DeviceId] | None = None,
 ) -> Process:
     """Sample ``fraction`` of the clients that are up (waiting if none is)."""
+    clients = rt.clients if clients is None else clients
     while True:
-        available = [c for c in rt.clients if rt.devices[c].up]
+        available = [c for c in clients if rt.devices[c].up]
         if available:
             count = max(1, math.ceil(fraction * len(available)))
             picked = rng.choice(len(available), size=count, replace=False)
             return [available[i] for i in sorted(picked)]
-        any_back = rt.env.any_of([rt.devices[c].came_up for c in rt.clients])
+        any_back = rt.env.any_of([rt.devices[c].came_up for c in clients])
         yield from rt.wait(rt.server, any_back, f"round {round_number}: no client is up")
 
 
 def client_round(
-    rt: Runtime, client: DeviceId, global_state: StateDict, local_epochs: float, round_number: int
+    rt: Runtime,
+    client: DeviceId,
+    global_state: StateDict,
+    local_epochs: float,
+    round_number: int,
+    kind: str = "main",
 ) -> Process:
     """Download, train, upload; ``None`` if the client fails or is cut off by the deadline."""
+    model_name = "model" if kind == "main" else f"{kind} model"
     try:
         received = yield from rt.send_state(
-            rt.server, client, global_state, f"round {round_number} model"
+            rt.server, client, global_state, f"round {round_number} {model_name}"
         )
-        model = rt.model_from(received)
+        model = rt.model_from(received, kind)
         steps = max(1, round(local_epochs * rt.steps_per_epoch(client)))
         yield from rt.train(client, model, steps, f"round {round_number}: {steps} local steps")
         update = yield from rt.send_model(client, rt.server, model, f"round {round_number} update")

@@ -23,6 +23,7 @@ from edgesim.cluster.device import Device, DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.cluster.network import Network
 from edgesim.learning.datasets import Dataset
+from edgesim.learning.distill import distill_steps
 from edgesim.learning.flops import Workload
 from edgesim.learning.training import BatchStream, Optimizer, evaluate, train_steps
 from edgesim.learning.weights import StateDict, clone_state, state_nbytes
@@ -71,6 +72,7 @@ class Runtime:
         batch_size: int,
         seed: int,
         torch_device: str = "cpu",
+        test_subsets: dict[str, Dataset] | None = None,
     ):
         self.env = env
         self.seed = seed
@@ -81,6 +83,7 @@ class Runtime:
         self.clients = [d for d in devices if d != server]
         self.holdings = holdings
         self.test = test
+        self.test_subsets = test_subsets or {}
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.torch_device = torch_device
@@ -147,6 +150,49 @@ class Runtime:
         )
         loss = train_steps(model, batches, steps, self.optimizer, self.torch_device)
         self.recorder.count("train_steps", steps)
+        return loss
+
+    def distill(
+        self,
+        device_id: DeviceId,
+        student: nn.Module,
+        teacher: nn.Module,
+        steps: int,
+        detail: str = "",
+        temperature: float = 3.0,
+        hard_label_weight: float = 0.0,
+        data_of: DeviceId | None = None,
+    ) -> Process:
+        """Charge ``steps`` distillation steps to the device, then distil for real.
+
+        One step costs a training step of the student plus the teacher's forward
+        pass over the same ``batch_size`` samples. Batches come from the data
+        ``data_of`` holds (default: the device's own). If the device goes down
+        first, nothing is applied.
+        """
+        device = self.devices[device_id]
+        s, t = workload_of(student), workload_of(teacher)
+        seconds = train_time(
+            device.profile, steps, s.train_step_flops, s.train_step_bytes
+        ) + steps * eval_time(
+            device.profile,
+            self.batch_size,
+            self.batch_size,
+            t.eval_sample_flops,
+            t.eval_sample_bytes,
+        )
+        yield from device.compute(seconds, detail or f"distil {steps} steps")
+        loss = distill_steps(
+            student,
+            teacher,
+            self._streams[data_of or device_id],
+            steps,
+            self.optimizer,
+            temperature,
+            hard_label_weight,
+            self.torch_device,
+        )
+        self.recorder.count("distill_steps", steps)
         return loss
 
     def stream(self, holder: DeviceId) -> BatchStream:
@@ -222,8 +268,22 @@ class Runtime:
             self.recorder.span(device_id, "wait", start, self.env.now, detail)
 
     def observe(self, name: str, model: nn.Module, force: bool = False) -> None:
-        """Record test accuracy of ``model`` as curve ``name`` (free: the experimenter's view)."""
+        """Record test accuracy of ``model`` as curve ``name`` (free: the experimenter's view).
+
+        Each test subset of ``observe.subsets`` is recorded too, as ``name@subset``.
+        """
         if force or self.recorder.wants_observation(name, self.env.now):
             self.recorder.accuracy(
                 name, self.env.now, evaluate(model, self.test, self.torch_device), force
             )
+            for subset, data in self.test_subsets.items():
+                accuracy = evaluate(model, data, self.torch_device)
+                self.recorder.accuracy(f"{name}@{subset}", self.env.now, accuracy, force=True)
+
+    def local_accuracy(self, device_id: DeviceId, model: nn.Module) -> float:
+        """Accuracy on the device's own validation data, observed from outside (free).
+
+        For schemes whose protocol does not itself evaluate (ecavg's before/after
+        local accuracy); a protocol's own evaluation uses :meth:`validate`.
+        """
+        return evaluate(model, self.holdings[device_id].validation, self.torch_device)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
 
 from edgesim.config import load_scenario
+from edgesim.config.schemes import SchemeSpec
 from edgesim.errors import ConfigError
 
 # server ── switch ── nano-0, nano-1, xavier;  switch ── ap (named ap-uplink) ── pi-0, pi-1
@@ -139,18 +140,23 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(problems) -> Non
 
 # --------------------------------------------------------------------------- schemes
 
+SCHEME_NAMES = ", ".join(
+    get_args(cls.model_fields["scheme"].annotation)[0]
+    for cls in get_args(get_args(SchemeSpec)[0])
+)
+"""Every scheme tag, in the order the union declares them (as pydantic lists them)."""
+
 
 def test_unknown_scheme_tag_suggests_the_closest(problems) -> None:
     problem = only(problems(lambda d: d["schemes"][2].update(scheme="fedavgg")))
     assert problem == (
-        "schemes[2]: unknown scheme 'fedavgg' (did you mean 'fedavg'?); "
-        "valid: local, centralized, fedavg, handoff"
+        f"schemes[2]: unknown scheme 'fedavgg' (did you mean 'fedavg'?); valid: {SCHEME_NAMES}"
     )
 
 
 def test_missing_scheme_tag_names_the_valid_schemes(problems) -> None:
     problem = only(problems(lambda d: d["schemes"][2].pop("scheme")))
-    assert problem == "schemes[2]: missing 'scheme'; valid: local, centralized, fedavg, handoff"
+    assert problem == f"schemes[2]: missing 'scheme'; valid: {SCHEME_NAMES}"
 
 
 def test_unknown_key_inside_a_scheme_has_no_tag_in_its_path(problems) -> None:
@@ -507,7 +513,8 @@ def test_scheme_that_needs_a_server_without_one(problems) -> None:
 def test_handoff_needs_data_on_the_server(problems) -> None:
     problem = only(problems(lambda d: d["data"]["partition"].pop("server_share")))
     assert problem == (
-        "schemes[3]: scheme 'handoff' trains on server data: set data.partition.server_share > 0"
+        "schemes[3]: scheme 'handoff' trains on server data: "
+        "set data.partition.server_share > 0 (or server_copies)"
     )
 
 

@@ -135,3 +135,25 @@ def test_train_validation_split():
     assert train.tolist() == [5] and len(validation) == 0
     with pytest.raises(EdgesimError, match="must be in"):
         train_validation_split(indices, 1.0, rng())
+
+
+def test_server_copies_holds_the_same_samples_as_the_device_but_not_its_personal_class():
+    parts = partition(LABELS, ["a", "b"], kind="iid", rng=rng(), server_id="s", server_copies="a")
+    assert np.array_equal(parts["s"], parts["a"])
+    assert_is_partition({k: v for k, v in parts.items() if k != "s"}, len(LABELS))
+    personal = partition(
+        LABELS, ["a", "b"], kind="iid", rng=rng(), server_id="s", server_copies="a",
+        personal_class=("a", 9),
+    )  # fmt: skip
+    assert not np.isin(9, LABELS[personal["s"]])
+    assert np.array_equal(personal["s"], personal["a"][LABELS[personal["a"]] != 9])
+
+
+def test_server_copies_errors():
+    with pytest.raises(EdgesimError, match="did you mean 'a'"):
+        partition(LABELS, ["a", "b"], kind="iid", rng=rng(), server_id="s", server_copies="aa")
+    with pytest.raises(EdgesimError, match="exclude each other"):
+        partition(
+            LABELS, ["a"], kind="iid", rng=rng(), server_id="s", server_copies="a",
+            server_share=0.2,
+        )  # fmt: skip

@@ -88,3 +88,21 @@ def test_run_result_judges_targets_on_the_primary_curve(nano):
     assert result["final_accuracy"] == 0.7
     assert result["bytes"] == {"total": 140, "up": 100, "down": 40, "raw_data": 40}
     assert result["bytes_per_link"] == {"l1": 140, "l2": 100}
+
+
+def test_bytes_curve_is_cumulative_bytes_at_each_transfer_end(nano):
+    recorder = Recorder()
+    recorder.transfer(["l1"], 100, upward=True, raw_data=False, at=0.5)
+    recorder.transfer(["l1"], 40, upward=False, raw_data=False, at=0.5)
+    recorder.transfer(["l1"], 0, upward=True, raw_data=False, at=0.7)  # aborted at once
+    recorder.transfer(["l1"], 60, upward=True, raw_data=False, at=1.25)
+    result = run_result(
+        scheme="fedavg",
+        label="x",
+        recorder=recorder,
+        profiles={"a": nano},
+        end=2.0,
+        targets=[],
+        primary_curve="global",
+    )
+    assert result["bytes_curve"] == [[0.5, 140], [1.25, 200]]

@@ -1,116 +1,80 @@
-"""The HTML report: self-contained, escaped, stable and atomically written."""
+"""The HTML report: self-contained, escaped, complete, stable, atomic, usable at 1,000 devices."""
+
+from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
 import sys
 
 import pytest
 
-from edgesim.report.figures import accuracy_series, timeline_spans
 from edgesim.report.html import render_report
+from edgesim.report.load import load_results
 
-EVIL = '<script>alert("x")</script>'
+from .conftest import EVIL, make_results, make_run, small_results
 
-
-def _run(scheme: str, label: str, *, global_curve: bool) -> dict:
-    devices = ["server", "nano-0", EVIL]
-    curves = [{"model": f"device:{d}", "points": [[0.0, 0.1], [5.0, 0.5]]} for d in devices[1:]]
-    if global_curve:
-        curves.insert(0, {"model": "global", "points": [[0.0, 0.1], [4.0, 0.7], [9.0, 0.85]]})
-    else:
-        curves.append({"model": "devices-mean", "points": [[0.0, 0.1], [5.0, 0.5]]})
-    return {
-        "scheme": scheme,
-        "label": label,
-        "primary_curve": "global" if global_curve else "devices-mean",
-        "sim_time_s": 10.0,
-        "final_accuracy": 0.85 if global_curve else 0.5,
-        "time_to_accuracy_s": {"0.8": 9.0 if global_curve else None, "0.9": None},
-        "bytes": {"total": 3_000_000, "up": 1_000_000, "down": 2_000_000, "raw_data": 0},
-        "bytes_per_link": {"nano-0->switch": 1234},
-        "devices": {
-            d: {
-                "compute_s": 4.0,
-                "send_s": 1.0,
-                "recv_s": 1.0,
-                "wait_s": 3.0,
-                "idle_s": 1.0,
-                "down_s": 0.0,
-                "energy_j": 1500.0,
-                "lost_work_s": 0.0,
-            }
-            for d in devices
-        },
-        "curves": curves,
-        "timeline": [
-            [d, kind, float(i), float(i + 1), f"step {i} of {d}"]
-            for d in devices
-            for i, kind in enumerate(["compute", "send", "wait", "reboot"])
-        ],
-        "counters": {"rounds": 3},
-    }
-
-
-@pytest.fixture
-def results() -> dict:
-    return {
-        "schema_version": 1,
-        "scenario": {
-            "name": "hetero <b>&</b>",
-            "description": "two runs & an evil device",
-            "seed": 0,
-            "devices": [
-                {"id": "server", "profile": "rtx-2080ti", "role": "server"},
-                {"id": "nano-0", "profile": "jetson-nano", "role": "client"},
-                {"id": EVIL, "profile": "jetson-nano", "role": "client"},
-            ],
-            "links": [],
-            "data": {"dataset": "digits", "partition": "dirichlet", "alpha": 0.5},
-            "targets": [0.8, 0.9],
-        },
-        "runs": [
-            _run("fedavg", "FedAvg & friends", global_curve=True),
-            _run("local", "Local only", global_curve=False),
-        ],
-        "meta": {"edgesim_version": "0.1.0", "torch_version": "2.3.0", "wall_time_s": 1.0},
-    }
+SECTIONS = ("summary", "accuracy", "timeline", "time", "network", "energy")
 
 
 def _render(results: dict, tmp_path, name: str = "report.html") -> str:
     path = render_report(results, tmp_path / name)
-    assert path.exists()
     return path.read_text(encoding="utf-8")
 
 
-def test_page_is_self_contained_with_plotly_once(results, tmp_path):
-    page = _render(results, tmp_path)
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> str:
+    """The small results' page, rendered once for the tests that only read it."""
+    return _render(small_results(), tmp_path_factory.mktemp("page"))
+
+
+def _plot_ids(page: str) -> list[str]:
+    return re.findall(r'<div id="([^"]+)" class="plotly-graph-div">', page)
+
+
+def test_page_is_self_contained_with_plotly_once(page):
     assert page.count("plotly.js v") == 1
-    assert not re.search(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?https?:", page)
-    assert "<link" not in page
-    # accuracy + breakdown + one timeline per run
-    assert page.count('class="plotly-graph-div"') == 4
-    for div_id in ("fig-accuracy", "fig-breakdown", "fig-timeline-0", "fig-timeline-1"):
-        assert f'id="{div_id}"' in page
+    head, body = page[: page.index("<script>")], page[page.index("</head>") :]
+    assert "<link" not in head and "@import" not in head and "@font-face" not in head
+    assert all(url.startswith("#") for url in re.findall(r'(?:src|href)="([^"]*)"', body))
 
 
-def test_user_strings_are_escaped(results, tmp_path):
-    page = _render(results, tmp_path)
+def test_every_section_and_chart_is_there(page):
+    for anchor in SECTIONS:
+        assert f'<section id="{anchor}">' in page and f'href="#{anchor}"' in page
+    assert _plot_ids(page) == [
+        "fig-accuracy",
+        "fig-accuracy-bytes",
+        "fig-timeline-0",
+        "fig-timeline-1",
+        "fig-breakdown",
+        "fig-topology",
+        "fig-links",
+        "fig-energy",
+        "fig-energy-devices",
+    ]
+    assert "across" not in _plot_ids(page)  # one file: no across-runs section
+
+
+def test_user_strings_are_escaped(page):
     assert EVIL not in page
-    assert "</script><script>" not in page
-    # Device ids only reach the page inside figure JSON: entity-escaped for plotly's
-    # text rendering, then with markup characters written as \u escapes.
-    assert '\\u0026lt;script\\u0026gt;alert(\\"x\\")' in page
+    assert "<img src=x" not in page and "</script><script>" not in page
+    assert "\\u003cscript\\u003e" not in page  # figure text is entity-escaped first
+    assert "\\u0026lt;script\\u0026gt;window.__pwned" in page
     assert "FedAvg &amp; friends" in page
     assert "hetero &lt;b&gt;&amp;&lt;/b&gt;" in page
 
 
-def test_summary_marks_best_and_missing(results, tmp_path):
-    page = _render(results, tmp_path)
-    assert '<td class="num best">85.0%</td>' in page
-    assert "—" in page  # a target never reached
-    assert "3.0 MB" in page and "4.50 kJ" in page and "30.0%" in page
-    assert "1 × rtx-2080ti, 2 × jetson-nano" in page
+def test_header_states_fleet_split_seed_version_and_verdict(page):
+    assert "4 devices: 1 × rtx-2080ti, 2 × jetson-nano, 1 × raspberry-pi-4" in page
+    assert "partition.kind dirichlet, partition.alpha 0.5" in page
+    assert "<dt>Seed</dt><dd>0</dd>" in page and "<dt>edgesim</dt><dd>0.1.0</dd>" in page
+    verdict = re.search(r'<p class="verdict">(.*?)</p>', page, re.S).group(1)
+    assert "Fastest to 80% accuracy: FedAvg &amp; friends, after 9 s" in verdict
+    assert "Never got there: Local only." in verdict
+    assert "No run reached 90% accuracy." in verdict
+    assert "Least traffic: Local only (1.5 MB, 4× less than FedAvg &amp; friends" in verdict
 
 
 def test_rendering_is_byte_stable(results, tmp_path):
@@ -125,41 +89,68 @@ def test_atomic_write_leaves_no_temp_files(results, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 
 
-def test_runs_without_global_curve_render(results, tmp_path):
+def test_runs_without_optional_keys_still_render(results, tmp_path):
     for run in results["runs"]:
-        run["curves"] = [c for c in run["curves"] if c["model"] != "global"]
-        run["curves"].append({"model": "devices-mean", "points": [[0.0, 0.1], [5.0, 0.5]]})
-        run["primary_curve"] = "devices-mean"
+        del run["bytes_curve"]
+        run["counters"] = {}
     results["runs"][1]["timeline"] = []
+    del results["scenario"]["links"]
     page = _render(results, tmp_path)
-    assert "mean of 2 device models" in page
     assert "No timeline events recorded." in page
-    assert page.count('class="plotly-graph-div"') == 3
+    assert "The scenario lists no links." in page
+    assert "results without bytes_curve" in page
+    assert "fig-timeline-1" not in _plot_ids(page)
 
 
-def test_primary_curve_is_the_one_the_run_names():
-    run = {
-        "primary_curve": "devices-mean",
-        "curves": [
-            {"model": "device:a", "points": [[0.0, 0.2], [2.0, 0.6]]},
-            {"model": "device:b", "points": [[1.0, 0.4]]},
-            {"model": "devices-mean", "points": [[0.0, 0.2], [1.0, 0.3], [2.0, 0.5]]},
-        ],
-    }
-    points, averaged = accuracy_series(run)
-    assert averaged == 2
-    assert points == [(0.0, 0.2), (1.0, 0.3), (2.0, 0.5)]
+def test_task_deadline_misses_column_appears_when_recorded(results, tmp_path):
+    assert "Task misses" not in _render(results, tmp_path)
+    for device in results["runs"][0]["devices"].values():
+        device["deadline_misses"] = 3
+    page = _render(results, tmp_path)
+    assert "Task misses" in page
+    assert '<td class="num">12</td><td class="num">—</td>' not in page  # 4 devices × 3
+    assert ">12</td>" in page
 
 
-def test_large_timelines_are_simplified_and_say_so():
-    events = [["d", "compute", float(i), float(i + 1), ""] for i in range(30)]
-    events += [["d", "wait", 30.0 + 2 * i, 31.0 + 2 * i, ""] for i in range(5)]
-    spans, note = timeline_spans(events, limit=10)
-    assert [(s.kind, s.start, s.end) for s in spans[:1]] == [("compute", 0.0, 30.0)]
-    assert len(spans) == 6 and "merging" in note
-    spans, note = timeline_spans(events, limit=3)
-    assert len(spans) == 3 and "longest" in note
-    assert timeline_spans(events, limit=100) == (timeline_spans(events, limit=100)[0], None)
+def test_combined_files_get_an_across_runs_section(results, tmp_path):
+    files = []
+    for seed in (1, 2, 3):
+        data = copy.deepcopy(results)
+        data["scenario"]["seed"] = seed
+        for run in data["runs"]:
+            run["final_accuracy"] += seed / 100
+        files.append(tmp_path / f"r{seed}.json")
+        files[-1].write_text(json.dumps(data))
+    combined = load_results(files)
+    labels = [r["origin"]["label"] for r in combined["runs"][:2]]
+    assert labels == ["FedAvg & friends", "Local only"]
+    page = _render(combined, tmp_path)
+    assert '<section id="across">' in page and "fig-across" in _plot_ids(page)
+    assert "6 runs from 1 scenario(s) and 3 seed(s)" in page
+    # per-device views show the first file's runs only
+    assert [i for i in _plot_ids(page) if i.startswith("fig-timeline")] == [
+        "fig-timeline-0",
+        "fig-timeline-1",
+    ]
+
+
+def test_a_thousand_devices_aggregate_by_profile_and_stay_small(tmp_path):
+    profiles = ["jetson-nano", "raspberry-pi-4", "jetson-xavier-nx", "pixel-7"]
+    fleet = [("server", "rtx-2080ti")] + [
+        (f"dev-{i:04d}", profiles[i % len(profiles)]) for i in range(1000)
+    ]
+    ids = [d for d, _ in fleet]
+    runs = [
+        make_run("fedavg", "fedavg", ids, global_curve=True, spans_per_device=24),
+        make_run("local", "local", ids, global_curve=False, spans_per_device=24),
+    ]
+    page = _render(make_results(fleet, runs), tmp_path)
+    size = (tmp_path / "report.html").stat().st_size
+    assert size < 8_000_000, f"{size} bytes"  # plotly.js alone is ~4.7 MB
+    assert "jetson-nano (250 devices)" in page
+    assert "dev-0777" not in page  # no per-device rows, bars or lines anywhere
+    assert "250 × raspberry-pi-4" in page  # collapsed topology node
+    assert "(mean of 250)" in page
 
 
 def test_report_layer_imports_neither_simpy_nor_torch():

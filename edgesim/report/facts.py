@@ -1,0 +1,171 @@
+"""What the report reads off a results dict: names, curves and per-run figures.
+
+Pure functions of the loaded ``results.json`` (see docs/results.md), shared by the
+summary table, the verdict and the figures, so every part of the page states the
+same number the same way. Keys added later (``bytes_curve``, per-device
+``deadline_misses``) are optional: older results still render.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Sequence
+from math import isclose
+
+Points = list[tuple[float, float]]
+
+AGGREGATE_ABOVE = 40
+"""Above this many devices, per-device views show one row or bar per profile instead."""
+
+
+def run_names(runs: Sequence[dict]) -> list[str]:
+    """Display name per run: its label (or scheme), suffixed with #i when repeated.
+
+    Names must be unique because they key legend entries and bar-chart groups.
+    """
+    bases = [str(run.get("label") or run.get("scheme") or f"run {i}") for i, run in enumerate(runs)]
+    return [base if bases.count(base) == 1 else f"{base} #{i + 1}" for i, base in enumerate(bases)]
+
+
+def base_label(run: dict) -> str:
+    """The run's label before ``edgesim report`` added a file's scenario and seed to it."""
+    origin = run.get("origin") or {}
+    return str(origin.get("label") or run.get("label") or run.get("scheme") or "run")
+
+
+def origin_key(run: dict, scenario: dict) -> tuple[str, str]:
+    """(scenario name, seed) the run came from: its ``origin`` or the results' scenario."""
+    origin = run.get("origin") or {}
+    name = origin.get("scenario", scenario.get("name"))
+    seed = origin.get("seed", scenario.get("seed"))
+    return str(name), str(seed)
+
+
+def accuracy_series(run: dict) -> tuple[Points, int]:
+    """The run's primary accuracy curve, and how many device models it averages.
+
+    ``primary_curve`` names it: ``global`` for schemes with one global model, or
+    ``devices-mean`` (the mean of the models in use on the devices, computed by
+    ``edgesim.metrics.results``) for schemes such as ``local`` and ``handoff``.
+    """
+    name = run.get("primary_curve", "global")
+    points = curve(run, name)
+    averaged = 0
+    if name != "global":
+        averaged = sum(1 for c in run.get("curves") or [] if _model(c).startswith("device:"))
+    return points, averaged
+
+
+def curve(run: dict, model: str) -> Points:
+    found = next((c.get("points") or [] for c in run.get("curves") or [] if _model(c) == model), [])
+    return [(float(t), float(a)) for t, a in found]
+
+
+def device_curves(run: dict) -> dict[str, Points]:
+    """``device:<id>`` curves (the model in use on each device), keyed by device id."""
+    return {
+        _model(c)[len("device:") :]: [(float(t), float(a)) for t, a in c.get("points") or []]
+        for c in run.get("curves") or []
+        if _model(c).startswith("device:")
+    }
+
+
+def _model(c: dict) -> str:
+    return str(c.get("model", ""))
+
+
+def targets(scenario: dict, runs: Sequence[dict]) -> list[float]:
+    if scenario.get("targets"):
+        return [float(t) for t in scenario["targets"]]
+    return sorted({float(k) for run in runs for k in run.get("time_to_accuracy_s") or {}})
+
+
+def time_to_target(run: dict, target: float) -> float | None:
+    for key, value in (run.get("time_to_accuracy_s") or {}).items():
+        if isclose(float(key), target):
+            return None if value is None else float(value)
+    return None
+
+
+def roles(scenario: dict) -> dict[str, str]:
+    return {str(d.get("id")): str(d.get("role", "")) for d in scenario.get("devices") or []}
+
+
+def profiles(scenario: dict) -> dict[str, str]:
+    return {str(d.get("id")): str(d.get("profile", "?")) for d in scenario.get("devices") or []}
+
+
+def profile_order(scenario: dict, devices: Sequence[str] = ()) -> list[str]:
+    """Profiles in the order the scenario first lists them (then any only seen in runs)."""
+    known = profiles(scenario)
+    return list(dict.fromkeys([*known.values(), *(known.get(d, "?") for d in devices)]))
+
+
+def fleet_summary(scenario: dict) -> str:
+    counts = Counter(str(d.get("profile")) for d in scenario.get("devices") or [])
+    return ", ".join(f"{n} × {profile}" for profile, n in counts.items())
+
+
+def wait_shares(run: dict, scenario: dict) -> dict[str, float]:
+    """Share of the run each device spent blocked on others, for the devices that train.
+
+    The server is left out when roles are known: waiting for clients is what a server
+    does, and counting it would hide the clients' waiting.
+    """
+    makespan = float(run.get("sim_time_s") or 0.0)
+    devices = run.get("devices") or {}
+    if makespan <= 0 or not devices:
+        return {}
+    role = roles(scenario)
+    clients = {d: s for d, s in devices.items() if role.get(d) != "server"} or devices
+    return {d: float(s.get("wait_s") or 0.0) / makespan for d, s in clients.items()}
+
+
+def mean_wait_share(run: dict, scenario: dict) -> float | None:
+    shares = wait_shares(run, scenario)
+    return sum(shares.values()) / len(shares) if shares else None
+
+
+def worst_wait(run: dict, scenario: dict) -> tuple[str, float] | None:
+    shares = wait_shares(run, scenario)
+    if not shares:
+        return None
+    device = max(shares, key=lambda d: (shares[d], d))
+    return device, shares[device]
+
+
+def total_energy(run: dict) -> float | None:
+    devices = (run.get("devices") or {}).values()
+    return sum(float(d.get("energy_j") or 0.0) for d in devices) if devices else None
+
+
+def lost_work(run: dict) -> float:
+    """Seconds of compute lost to failures or abandoned at a deadline, over all devices."""
+    return sum(float(d.get("lost_work_s") or 0.0) for d in (run.get("devices") or {}).values())
+
+
+def round_deadline_misses(run: dict) -> float:
+    """Clients that missed a protocol deadline (e.g. a FedAvg round), from the counters."""
+    return float((run.get("counters") or {}).get("deadline_misses") or 0.0)
+
+
+def task_deadline_misses(run: dict) -> float | None:
+    """Background-task deadline misses summed over devices; None when not recorded."""
+    devices = (run.get("devices") or {}).values()
+    values = [float(d["deadline_misses"]) for d in devices if "deadline_misses" in d]
+    return float(sum(values)) if values else None
+
+
+def bytes_curve(run: dict) -> Points | None:
+    """Cumulative bytes sent over simulated time, or None for results without the curve."""
+    points = run.get("bytes_curve")
+    if points is None:
+        return None
+    return [(float(t), float(b)) for t, b in points]
+
+
+def bytes_at(points: Points, time: float) -> float:
+    """Bytes sent by ``time`` (transfers ending at ``time`` included)."""
+    index = bisect.bisect_right([t for t, _ in points], time)
+    return points[index - 1][1] if index else 0.0

@@ -1,0 +1,121 @@
+"""Across runs: a metric against a varied setting, one line per scheme, spread across seeds.
+
+Used when a report combines several results files (or a sweep): each point is one
+run; runs of the same scheme at the same setting (different seeds) give a mean, drawn
+as a line, with the lowest and highest as an error bar and every seed as a faint dot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import ceil
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from edgesim.report.figures import TEMPLATE, plot_text
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    title: str
+    tick_suffix: str = ""
+    tick_format: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run: its ``series`` (scheme label), setting ``x``, seed and metric values."""
+
+    series: str
+    x: str
+    seed: str
+    values: dict[str, float | None]
+
+
+def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: str) -> go.Figure:
+    """Small multiples, one panel per metric; x keeps the order settings first appear in."""
+    cols = min(3, len(metrics))
+    rows = ceil(len(metrics) / cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[m.title for m in metrics],
+        horizontal_spacing=0.08,
+        vertical_spacing=0.18,
+    )
+    series = list(dict.fromkeys(p.series for p in points))
+    xs = list(dict.fromkeys(p.x for p in points))
+    palette = qualitative.D3 + qualitative.Dark24
+    for i, metric in enumerate(metrics):
+        row, col = i // cols + 1, i % cols + 1
+        for j, name in enumerate(series):
+            colour = palette[j % len(palette)]
+            by_x: dict[str, list[tuple[str, float]]] = defaultdict(list)
+            for p in points:
+                value = p.values.get(metric.key)
+                if p.series == name and value is not None:
+                    by_x[p.x].append((p.seed, float(value)))
+            present = [x for x in xs if by_x.get(x)]
+            means = [sum(v for _, v in by_x[x]) / len(by_x[x]) for x in present]
+            pairs = list(zip(present, means, strict=True))
+            fig.add_trace(
+                go.Scatter(
+                    x=[plot_text(x) for x in present],
+                    y=means,
+                    mode="lines+markers",
+                    name=plot_text(name),
+                    legendgroup=plot_text(name),
+                    showlegend=i == 0,
+                    line={"color": colour},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [max(v for _, v in by_x[x]) - m for x, m in pairs],
+                        "arrayminus": [m - min(v for _, v in by_x[x]) for x, m in pairs],
+                        "thickness": 1,
+                    },
+                    customdata=[len(by_x[x]) for x in present],
+                    hovertemplate=(
+                        f"{plot_text(name)}: mean %{{y:.4g}} over %{{customdata}} runs"
+                        "<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=col,
+            )
+            seeds = [(x, seed, v) for x in present for seed, v in by_x[x]]
+            fig.add_trace(
+                go.Scatter(
+                    x=[plot_text(x) for x, _, _ in seeds],
+                    y=[v for _, _, v in seeds],
+                    mode="markers",
+                    marker={"color": colour, "size": 5, "opacity": 0.45},
+                    legendgroup=plot_text(name),
+                    showlegend=False,
+                    customdata=[plot_text(seed) for _, seed, _ in seeds],
+                    hovertemplate=(
+                        f"{plot_text(name)}, seed %{{customdata}}: %{{y:.4g}}<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=col,
+            )
+        fig.update_yaxes(
+            ticksuffix=metric.tick_suffix, tickformat=metric.tick_format, row=row, col=col
+        )
+        fig.update_xaxes(
+            categoryorder="array", categoryarray=[plot_text(x) for x in xs], row=row, col=col
+        )
+    fig.update_xaxes(title_text=plot_text(x_title), row=rows)
+    fig.update_layout(
+        template=TEMPLATE,
+        height=120 + 300 * rows,
+        legend={"orientation": "h", "y": 1.06, "yanchor": "bottom"},
+        margin={"t": 60},
+    )
+    return fig

@@ -1,0 +1,134 @@
+"""The summary table: one row per run, one column per question, the best marked.
+
+Columns come in groups (accuracy, traffic, waiting, cost and failures) under a
+two-row header. A column's best value is marked only when runs differ in it; a
+missing value (a target never reached, a figure not recorded) reads "—".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from edgesim.report import facts, fmt
+from edgesim.report.page import note, text
+
+
+@dataclass(frozen=True)
+class Column:
+    """A numeric column; ``best`` picks the value to mark (``max`` or ``min``)."""
+
+    group: str
+    title: str
+    value: Callable[[dict], float | None]
+    show: Callable[[float], str]
+    best: Callable[[Sequence[float]], float] = min
+    hint: str = ""
+
+
+def columns(scenario: dict, runs: Sequence[dict]) -> list[Column]:
+    def byte_column(title: str, key: str, hint: str) -> Column:
+        def value(run: dict) -> float | None:
+            return (run.get("bytes") or {}).get(key)
+
+        return Column("Traffic", title, value, fmt.nbytes, hint=hint)
+
+    def worst(run: dict) -> float | None:
+        found = facts.worst_wait(run, scenario)
+        return None if found is None else found[1]
+
+    cols = [
+        Column("Accuracy", "Final", lambda r: r.get("final_accuracy"), fmt.percent, max),
+        *(
+            Column(
+                "Accuracy",
+                f"Time to {t:g}",
+                lambda r, t=t: facts.time_to_target(r, t),
+                fmt.seconds,
+                hint="first simulated time the primary curve reached the target",
+            )
+            for t in facts.targets(scenario, runs)
+        ),
+        Column("Accuracy", "Sim. time", lambda r: r.get("sim_time_s"), fmt.seconds),
+        byte_column("Total", "total", "payload bytes of every transfer"),
+        byte_column("Up", "up", "towards the server"),
+        byte_column("Down", "down", "from the server"),
+        byte_column("Raw data", "raw_data", "training samples that left a device"),
+        Column(
+            "Waiting",
+            "Mean",
+            lambda r: facts.mean_wait_share(r, scenario),
+            fmt.percent,
+            hint="share of the run a device spent blocked on others, mean over clients",
+        ),
+        Column("Waiting", "Worst", worst, fmt.percent, hint="the client that waited most"),
+        Column("Cost", "Energy", facts.total_energy, fmt.energy, hint="all devices"),
+        Column(
+            "Cost",
+            "Work lost",
+            facts.lost_work,
+            fmt.seconds,
+            hint="compute lost to failures or abandoned at a deadline",
+        ),
+        Column(
+            "Cost",
+            "Deadline misses",
+            facts.round_deadline_misses,
+            fmt.count,
+            hint="clients that missed a protocol deadline (e.g. a round's)",
+        ),
+    ]
+    if any(facts.task_deadline_misses(run) is not None for run in runs):
+        cols.append(
+            Column(
+                "Cost",
+                "Task misses",
+                facts.task_deadline_misses,
+                fmt.count,
+                hint="background-task deadlines missed on the devices",
+            )
+        )
+    return cols
+
+
+def best_values(cols: Sequence[Column], runs: Sequence[dict]) -> list[float | None]:
+    """Per column, the value to mark: None when no two runs differ."""
+    marked = []
+    for column in cols:
+        present = [v for v in (column.value(run) for run in runs) if v is not None]
+        marked.append(column.best(present) if len(set(present)) > 1 else None)
+    return marked
+
+
+def summary_table(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    cols = columns(scenario, runs)
+    best = best_values(cols, runs)
+    groups: list[tuple[str, int]] = []
+    for column in cols:
+        if groups and groups[-1][0] == column.group:
+            groups[-1] = (column.group, groups[-1][1] + 1)
+        else:
+            groups.append((column.group, 1))
+    top = '<th rowspan="2">Run</th><th rowspan="2">Scheme</th>' + "".join(
+        f'<th colspan="{span}">{text(group)}</th>' for group, span in groups
+    )
+    sub = "".join(f'<th title="{text(c.hint)}">{text(c.title)}</th>' for c in cols)
+    rows = []
+    for run, name in zip(runs, names, strict=True):
+        cells = [f"<td>{text(name)}</td>", f"<td>{text(run.get('scheme', ''))}</td>"]
+        for column, top_value in zip(cols, best, strict=True):
+            value = column.value(run)
+            css = "num best" if value is not None and value == top_value else "num"
+            shown = "—" if value is None else column.show(value)
+            cells.append(f'<td class="{css}">{text(shown)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    table = (
+        f'<div class="scroll"><table class="summary">\n<thead><tr>{top}</tr>\n'
+        f"<tr>{sub}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>"
+    )
+    return table + note(
+        "Marked: the best value of each column (highest accuracy, lowest otherwise), when runs "
+        "differ. — : never reached or not recorded. Times are simulated. Waiting: the share of "
+        "the run a client spent blocked on others (a round to end, a retry after a failure); "
+        "the server is left out. Hover a column title for its definition."
+    )

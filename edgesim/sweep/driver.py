@@ -1,0 +1,101 @@
+"""Run a sweep: skip the runs already finished, run the rest on a backend, aggregate.
+
+Each finished run is written the moment it arrives, so killing the sweep loses
+at most the runs in flight; running it again (same file, same ``--out``)
+runs only what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgesim.errors import EdgesimError
+from edgesim.io import write_json_atomic
+from edgesim.sweep.aggregate import aggregate
+from edgesim.sweep.backends import run_local, run_ray
+from edgesim.sweep.spec import RunTask, Sweep
+from edgesim.sweep.store import read_run, run_path, write_run
+
+log = logging.getLogger(__name__)
+
+OnProgress = Callable[[RunTask, bool], None]
+"""(task, succeeded) after each run finishes."""
+
+
+@dataclass
+class SweepProgress:
+    total: int
+    skipped: int
+    finished: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def pending_tasks(sweep: Sweep, out: Path) -> list[RunTask]:
+    """Tasks without a valid run file in ``out`` (missing, partial, corrupt or stale)."""
+    return [task for task in sweep.tasks if read_run(out, task) is None]
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    backend: str = "local",
+    jobs: int | None = None,
+    address: str | None = None,
+    on_progress: OnProgress | None = None,
+) -> SweepProgress:
+    """Run every task of ``sweep`` that has no finished run file in ``out``."""
+    pending = pending_tasks(sweep, out)
+    progress = SweepProgress(total=len(sweep.tasks), skipped=len(sweep.tasks) - len(pending))
+
+    def on_outcome(task: RunTask, outcome: dict[str, Any]) -> None:
+        if "ok" in outcome:
+            write_run(out, task, outcome["ok"])
+            progress.finished += 1
+        else:
+            log.error("run %s failed: %s", task.id, outcome["error"])
+            progress.failed.append((task.id, outcome["error"]))
+        if on_progress is not None:
+            on_progress(task, "ok" in outcome)
+
+    if backend == "local":
+        run_local(pending, jobs or default_jobs(), on_outcome)
+    elif backend == "ray":
+        run_ray(pending, address, jobs, on_outcome)
+    else:
+        raise EdgesimError(f"--backend: unknown backend '{backend}'; valid: local, ray")
+    return progress
+
+
+def summarize(sweep: Sweep, out: Path) -> dict[str, Any]:
+    """Aggregate every finished run in ``out`` into ``sweep.json`` (written) and return it."""
+    run_files = {}
+    for task in sweep.tasks:
+        data = read_run(out, task)
+        if data is not None:
+            run_files[(task.point.id, task.seed)] = data
+    spec = sweep.spec
+    header = {
+        "name": spec.name,
+        "description": spec.description,
+        "source": sweep.source,
+        "base": sweep.base_source,
+        "vary": spec.vary,
+        "seeds": sweep.seeds,
+        "run_files": {task.id: str(run_path(out, task).relative_to(out)) for task in sweep.tasks},
+    }
+    points = [{"id": p.id, "values": p.values} for p in sweep.points]
+    summary = aggregate(header, points, sweep.seeds, run_files)
+    write_json_atomic(out / "sweep.json", summary)
+    return summary

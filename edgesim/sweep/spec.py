@@ -1,0 +1,170 @@
+"""The sweep file: a base scenario, a grid of changes to it (``vary``) and the seeds.
+
+Loading expands the grid and checks every grid point as a scenario (schema,
+references, failure targets), so a mistake anywhere in the grid is reported
+before the first run starts. Every grid point × seed becomes a
+:class:`RunTask`: plain data that any worker process or machine can run.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from edgesim.config import from_model
+from edgesim.config.loading import load_yaml, validate
+from edgesim.config.scenario import Scenario
+from edgesim.config.schemes import Strict
+from edgesim.errors import ConfigError, EdgesimError
+from edgesim.runner import check_names, outages_of
+from edgesim.sweep.paths import set_path
+
+Scalar = str | int | float | bool | None
+
+
+class SweepFile(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    base: str | dict[str, Any] = Field(
+        description="a scenario file (relative to the sweep file) or an inline scenario"
+    )
+    vary: dict[str, list[Any]] = Field(
+        default_factory=dict, description="dotted path → the values it takes (a grid)"
+    )
+    seeds: list[int] | None = Field(
+        default=None, min_length=1, description="scenario seeds to run each point with"
+    )
+
+    @field_validator("vary")
+    @classmethod
+    def _values(cls, vary: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for path, values in vary.items():
+            if path == "seed":
+                raise ValueError("vary 'seed': list the seeds under 'seeds:' instead")
+            if not values:
+                raise ValueError(f"vary '{path}': give at least one value")
+            if len({_canonical(v) for v in values}) != len(values):
+                raise ValueError(f"vary '{path}': values repeat")
+        return vary
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, seeds: list[int] | None) -> list[int] | None:
+        if seeds is not None and (len(set(seeds)) != len(seeds) or min(seeds) < 0):
+            raise ValueError(f"seeds must be distinct and >= 0, got {seeds}")
+        return seeds
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its stable id and the value of every varied path."""
+
+    id: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One independent run: a grid point's scenario with one seed, as plain data."""
+
+    point: Point
+    seed: int
+    scenario: dict[str, Any]
+    source: str
+    base_dir: str
+    fingerprint: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.point.id}-{self.seed}"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    spec: SweepFile
+    source: str
+    base_source: str
+    points: list[Point]
+    seeds: list[int]
+    tasks: list[RunTask]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def point_id(index: int, count: int, values: dict[str, Any]) -> str:
+    """``p<index>-<8 hex>``: the index zero-padded to the grid's width, the hash of the values.
+
+    The hash (SHA-256 of the values as canonical JSON) keeps a run file from
+    being taken for another point's when the grid is edited between runs.
+    """
+    digest = hashlib.sha256(_canonical(values).encode()).hexdigest()[:8]
+    return f"p{index:0{max(2, len(str(count - 1)))}d}-{digest}"
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read a sweep file, expand its grid and check every point; EdgesimError if anything is off."""
+    path = Path(path)
+    source = str(path)
+    spec = validate(SweepFile, load_yaml(path), source)
+    if isinstance(spec.base, str):
+        base_path = path.parent / spec.base
+        base, base_source, base_dir = load_yaml(base_path), str(base_path), base_path.parent
+    else:
+        base, base_source, base_dir = spec.base, f"{source}: base", path.parent
+    base_scenario = validate(Scenario, base, base_source)
+    seeds = spec.seeds if spec.seeds is not None else [base_scenario.seed]
+
+    paths = list(spec.vary)
+    combos = list(itertools.product(*(spec.vary[p] for p in paths)))
+    problems: list[str] = []
+    points, scenarios = [], []
+    for index, combo in enumerate(combos):
+        values = dict(zip(paths, combo, strict=True))
+        point = Point(point_id(index, len(combos), values), values)
+        data = copy.deepcopy(base)
+        try:
+            for key, value in values.items():
+                set_path(data, key, copy.deepcopy(value), Scenario)
+        except EdgesimError as exc:
+            raise EdgesimError(f"{source}: vary {exc}") from None
+        problems += _check(data, f"point {point.id} ({_describe(values)})", base_dir)
+        points.append(point)
+        scenarios.append(data)
+    if problems:
+        raise ConfigError(source, problems)
+
+    tasks = []
+    for point, data in zip(points, scenarios, strict=True):
+        for seed in seeds:
+            scenario = {**data, "seed": seed}
+            fingerprint = hashlib.sha256(_canonical(scenario).encode()).hexdigest()
+            tasks.append(
+                RunTask(point, seed, scenario, base_source, str(base_dir.resolve()), fingerprint)
+            )
+    return Sweep(spec, source, base_source, points, seeds, tasks)
+
+
+def _describe(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_canonical(v)}" for k, v in values.items()) or "the base scenario"
+
+
+def _check(data: dict[str, Any], where: str, base_dir: Path) -> list[str]:
+    """Every problem of one point's scenario, each prefixed with ``where``."""
+    try:
+        loaded = from_model(validate(Scenario, data, where), where, base_dir)
+        check_names(loaded)
+        outages_of(loaded)
+    except ConfigError as exc:
+        return [f"{where}: {p}" for p in exc.problems]
+    except EdgesimError as exc:
+        return [f"{where}: {exc}"]
+    return []

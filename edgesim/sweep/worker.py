@@ -1,0 +1,55 @@
+"""One run of a sweep, as a pure function of its task: what a worker process or Ray task does.
+
+The task carries the point's whole scenario as plain data, so a worker needs
+nothing from the machine that planned the sweep (only edgesim itself, and the
+data files if the scenario reads any). The outcome is plain data too; the
+driver writes it, so workers on other machines never touch the output folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+from edgesim.config import from_model
+from edgesim.config.loading import validate
+from edgesim.config.scenario import Scenario
+from edgesim.errors import EdgesimError
+from edgesim.runner import configure_torch, run_scenario
+from edgesim.sweep.spec import RunTask
+
+
+def quiet_worker() -> None:
+    """Worker start-up: deterministic torch, and no per-run log lines over the progress bar."""
+    configure_torch()
+    logging.getLogger("edgesim").setLevel(logging.ERROR)
+
+
+def run_task(task: RunTask) -> dict[str, Any]:
+    """The run file of ``task``: its results with a ``sweep`` block naming point and seed."""
+    configure_torch()
+    scenario = validate(Scenario, task.scenario, task.source)
+    loaded = from_model(scenario, task.source, Path(task.base_dir))
+    results = run_scenario(loaded)
+    return {
+        "schema_version": results["schema_version"],
+        "sweep": {
+            "point": task.point.id,
+            "values": task.point.values,
+            "seed": task.seed,
+            "fingerprint": task.fingerprint,
+        },
+        **{k: v for k, v in results.items() if k != "schema_version"},
+    }
+
+
+def attempt(task: RunTask) -> dict[str, Any]:
+    """``{"ok": run file}`` or ``{"error": message}``: exceptions never cross process borders."""
+    try:
+        return {"ok": run_task(task)}
+    except EdgesimError as exc:
+        return {"error": str(exc)}
+    except Exception:  # a bug: keep the traceback, the worker's is lost otherwise
+        return {"error": traceback.format_exc()}
