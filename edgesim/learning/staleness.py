@@ -79,18 +79,6 @@ def mix(old: StateDict, client: StateDict, alpha_t: float) -> StateDict:
     }
 
 
-def delta(trained: StateDict, start: StateDict) -> StateDict:
-    """A client's update ``trained - start`` in the weights' own dtype (what goes on the wire).
-
-    Float tensors only; counters are left out.
-    """
-    return {
-        key: _combine(value, [(1.0, trained[key]), (-1.0, value)])
-        for key, value in start.items()
-        if value.is_floating_point()
-    }
-
-
 def buffered_step(
     server: StateDict, deltas: Sequence[StateDict], staleness: Sequence[int], server_lr: float
 ) -> StateDict:

@@ -24,7 +24,8 @@ from __future__ import annotations
 from torch import nn
 
 from edgesim.config.schemes import FedBuffScheme
-from edgesim.learning.staleness import buffered_step, delta
+from edgesim.learning.deltas import delta
+from edgesim.learning.staleness import buffered_step
 from edgesim.learning.weights import StateDict
 from edgesim.schemes.fedasync import AsyncServer, serve
 from edgesim.schemes.runtime import Process, Runtime

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import simpy
 
 from edgesim.cluster.background import PeriodicTask, only_background_left, start
-from edgesim.cluster.device import Device, DeviceDown
-from edgesim.config.profiles import builtin_device_profiles
-from edgesim.metrics.recorder import Recorder
+from edgesim.cluster.device import DeviceDown
 
 # A job every 1 s needing a quarter of a second of the device, due 0.375 s after release.
 TASK = {"period_s": 1.0, "compute_s": 0.25, "deadline_s": 0.375}
-
-
-@pytest.fixture
-def env() -> simpy.Environment:
-    return simpy.Environment()
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def device(env, recorder) -> Device:
-    return Device(env, "nano-0", builtin_device_profiles()["jetson-nano"], recorder)
 
 
 def train(env, device, seconds, log, start_at=0.0):

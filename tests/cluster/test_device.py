@@ -5,26 +5,9 @@ from __future__ import annotations
 import pytest
 import simpy
 
-from edgesim.cluster.device import Device, DeviceDown
-from edgesim.config.profiles import builtin_device_profiles
-from edgesim.metrics.recorder import Recorder
+from edgesim.cluster.device import DeviceDown
 
 TIME = {"rel": 1e-12, "abs": 1e-12}
-
-
-@pytest.fixture
-def env() -> simpy.Environment:
-    return simpy.Environment()
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def device(env, recorder) -> Device:
-    return Device(env, "nano-0", builtin_device_profiles()["jetson-nano"], recorder)
 
 
 def at(env, t, action):

@@ -84,8 +84,7 @@ def everyone_leaves():
     departures_ = [{"targets": ["nano", "pi"], "fraction": 1.0, "at_s": 0.01, "spread_s": 0.05}]
     data = {**TINY, "failures": {"departures": departures_}}
     data["schemes"] = [
-        {k: v for k, v in s.items() if not k.endswith("deadline_s")}
-        for s in TINY["schemes"]
+        {k: v for k, v in s.items() if not k.endswith("deadline_s")} for s in TINY["schemes"]
     ]
     loaded = from_model(validate(Scenario, data, "tiny"), "tiny", ".")
     left_at = {o.target: o.start for o in outages_of(loaded)}

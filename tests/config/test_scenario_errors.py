@@ -141,8 +141,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(problems) -> Non
 # --------------------------------------------------------------------------- schemes
 
 SCHEME_NAMES = ", ".join(
-    get_args(cls.model_fields["scheme"].annotation)[0]
-    for cls in get_args(get_args(SchemeSpec)[0])
+    get_args(cls.model_fields["scheme"].annotation)[0] for cls in get_args(get_args(SchemeSpec)[0])
 )
 """Every scheme tag, in the order the union declares them (as pydantic lists them)."""
 

@@ -10,7 +10,6 @@ import torch
 from edgesim.learning.staleness import (
     buffered_step,
     constant,
-    delta,
     fedbuff_weight,
     hinge,
     mix,
@@ -62,13 +61,6 @@ def test_mix_is_a_convex_combination_and_keeps_counters():
     assert torch.equal(mix(old, client, 1.0)["w"], client["w"])
     with pytest.raises(ValueError, match="alpha_t"):
         mix(old, client, 1.5)
-
-
-def test_delta_is_trained_minus_start():
-    start = {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor(3)}
-    trained = {"w": torch.tensor([1.5, 1.0]), "n": torch.tensor(4)}
-    assert set(delta(trained, start)) == {"w"}
-    assert torch.equal(delta(trained, start)["w"], torch.tensor([0.5, -1.0]))
 
 
 def test_buffered_step_applies_the_staleness_weighted_mean_times_server_lr():

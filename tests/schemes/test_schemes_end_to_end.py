@@ -39,8 +39,17 @@ def test_scheme_finishes_with_monotone_clock_and_documented_shape(tiny_results, 
     run = _by_scheme(tiny_results)[scheme]
     assert run["sim_time_s"] > 0
     assert set(run) >= {
-        "scheme", "label", "sim_time_s", "final_accuracy", "time_to_accuracy_s", "bytes",
-        "devices", "curves", "timeline", "counters", "primary_curve",
+        "scheme",
+        "label",
+        "sim_time_s",
+        "final_accuracy",
+        "time_to_accuracy_s",
+        "bytes",
+        "devices",
+        "curves",
+        "timeline",
+        "counters",
+        "primary_curve",
     }
     assert set(run["bytes"]) == {"total", "up", "down", "raw_data"}
     assert run["bytes"]["total"] == run["bytes"]["up"] + run["bytes"]["down"]
