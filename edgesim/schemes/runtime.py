@@ -32,6 +32,9 @@ from edgesim.types import DeviceId, SimTime
 
 Process = Generator[simpy.Event, object, object]
 
+EVAL_BATCH = 256
+"""Batch size of a protocol's own evaluation pass (validation is forward-only)."""
+
 
 @dataclass(frozen=True)
 class Holding:
@@ -195,16 +198,15 @@ class Runtime:
         self.recorder.count("distill_steps", steps)
         return loss
 
-    def stream(self, holder: DeviceId) -> BatchStream:
-        return self._streams[holder]
-
     def validate(self, device_id: DeviceId, model: nn.Module, detail: str = "") -> Process:
         """Accuracy on the device's own validation data, as part of a protocol (charged)."""
         data = self.holdings[device_id].validation
         device = self.devices[device_id]
         w = workload_of(model)
         yield from device.compute(
-            eval_time(device.profile, len(data), 256, w.eval_sample_flops, w.eval_sample_bytes),
+            eval_time(
+                device.profile, len(data), EVAL_BATCH, w.eval_sample_flops, w.eval_sample_bytes
+            ),
             detail or "validate",
         )
         return evaluate(model, data, self.torch_device)
