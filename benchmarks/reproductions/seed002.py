@@ -52,7 +52,7 @@ def _allocation(runs: dict[str, dict[str, Any]], targets: list[str]) -> list[str
         + " | ".join(f"time to {float(t):.0%} (s)" for t in targets)
         + " | final accuracy | steps i7 / xavier / nano / pi | workers' wait (s) "
         "| updates | bytes | deadline misses |",
-        "|---" * (7 + len(targets)) + "|",
+        "|---" * (8 + len(targets)) + "|",
     ]
     for label, run in runs.items():
         c = run["counters"]

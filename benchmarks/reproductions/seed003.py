@@ -66,7 +66,7 @@ def section(results: dict[str, dict]) -> str:
         + " | ".join(f"edgesim: time to {t:.0%} (s)" for t in targets)
         + " | edgesim ratio to continuous (first target) | final global | best global "
         "| final small | sim time (s) | mean client wait (s) | distill steps |",
-        "|---" * (9 + len(targets)) + "|",
+        "|---" * (10 + len(targets)) + "|",
     ]
     first = targets[0]
     base = _time_to(_curve(runs["async-continuous"], "global"), first)

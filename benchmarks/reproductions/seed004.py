@@ -104,7 +104,7 @@ def section(results: dict[str, dict]) -> str:
         "| run | switch after round | MB / round | s / round | final | max | "
         + " | ".join(f"time to {f:.0%} of C50000 max (s)" for f in fractions)
         + " | accuracy after the byte budget | total MB | sim time (s) |",
-        "|---" * (8 + len(fractions)) + "|",
+        "|---" * (9 + len(fractions)) + "|",
     ]
     for label in order:
         run = runs[label]
