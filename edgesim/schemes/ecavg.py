@@ -125,14 +125,7 @@ def train_and_send(
 ) -> Process:
     """Local training, then the weights go to the server; returns (weights, samples, sent at)."""
     for epoch in range(1, epochs + 1):
-        yield from rt.persist(
-            [edge],
-            rt.train,
-            edge,
-            model,
-            rt.steps_per_epoch(edge),
-            f"round {round_number}: local epoch {epoch}",
-        )
+        yield from rt.train_epoch(edge, model, f"round {round_number}: local epoch {epoch}")
         rt.observe(f"device:{edge}", model)
     received = yield from rt.persist(
         [edge, rt.server], rt.send_model, edge, rt.server, model, f"round {round_number} weights"
@@ -158,13 +151,8 @@ def update_and_finetune(
     rt.recorder.counters[f"local_accuracy_received:{edge}"] = rt.local_accuracy(edge, model)
     rt.observe(f"device:{edge}", model, force=True)
     for epoch in range(1, spec.finetune_epochs + 1):
-        yield from rt.persist(
-            [edge],
-            rt.train,
-            edge,
-            model,
-            rt.steps_per_epoch(edge),
-            f"round {round_number}: local fine-tune epoch {epoch}",
+        yield from rt.train_epoch(
+            edge, model, f"round {round_number}: local fine-tune epoch {epoch}"
         )
         rt.observe(f"device:{edge}", model)
 

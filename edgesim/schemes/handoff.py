@@ -52,7 +52,7 @@ def device_side(rt: Runtime, device: DeviceId, spec: HandoffScheme) -> Process:
     rt.observe(curve, local, force=True)
 
     def local_epoch(detail: str) -> Process:
-        yield from rt.persist([device], rt.train, device, local, rt.steps_per_epoch(device), detail)
+        yield from rt.train_epoch(device, local, detail)
         if choice.returned is not None:
             accuracy = yield from validate(rt, device, local)
             choice.using_returned = choice.returned_accuracy > accuracy
@@ -89,14 +89,7 @@ def server_side(
     )
     model = rt.model_from(received)
     for epoch in range(1, spec.server_epochs + 1):
-        yield from rt.persist(
-            [server],
-            rt.train,
-            server,
-            model,
-            rt.steps_per_epoch(server),
-            f"{device}'s checkpoint, epoch {epoch}",
-        )
+        yield from rt.train_epoch(server, model, f"{device}'s checkpoint, epoch {epoch}")
         rt.observe(f"server:{device}", model)
     return (
         yield from rt.persist(

@@ -21,7 +21,6 @@ def train_alone(rt: Runtime, client: DeviceId, epochs: int) -> Process:
     model = rt.new_model()
     curve = f"device:{client}"
     rt.observe(curve, model, force=True)
-    steps = rt.steps_per_epoch(client)
     for epoch in range(1, epochs + 1):
-        yield from rt.persist([client], rt.train, client, model, steps, f"epoch {epoch}")
+        yield from rt.train_epoch(client, model, f"epoch {epoch}")
         rt.observe(curve, model, force=epoch == epochs)

@@ -155,6 +155,15 @@ class Runtime:
         self.recorder.count("train_steps", steps)
         return loss
 
+    def train_epoch(self, device_id: DeviceId, model: nn.Module, detail: str) -> Process:
+        """One epoch over the device's own data, retried from the start after a failure.
+
+        The work in progress when the device goes down is lost; the epoch
+        restarts once it is back (see :meth:`persist`).
+        """
+        steps = self.steps_per_epoch(device_id)
+        return (yield from self.persist([device_id], self.train, device_id, model, steps, detail))
+
     def distill(
         self,
         device_id: DeviceId,
