@@ -6,6 +6,19 @@ import pytest
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
+PLOT_IDS = [
+    "fig-accuracy",
+    "fig-accuracy-bytes",
+    "fig-timeline-0",
+    "fig-timeline-1",
+    "fig-breakdown",
+    "fig-topology",
+    "fig-links",
+    "fig-energy",
+    "fig-energy-devices",
+]
+"""The plot containers of a two-run report, in page order."""
+
 
 def make_run(
     scheme: str,

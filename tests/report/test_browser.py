@@ -12,6 +12,7 @@ from edgesim.cli import main
 from edgesim.report.html import render_report
 
 from . import chromium
+from .conftest import PLOT_IDS
 
 pytestmark = pytest.mark.skipif(
     chromium.CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)"
@@ -27,17 +28,7 @@ def test_report_of_a_small_run_renders_every_chart(tmp_path, write_scenario, tin
     assert main(["run", str(write_scenario(tiny_scenario)), "--out", str(out), "--quiet"]) == 0
     found = chromium.inspect(out / "report.html", tmp_path)
     assert found["errors"] == []
-    assert [p["id"] for p in found["plots"]] == [
-        "fig-accuracy",
-        "fig-accuracy-bytes",
-        "fig-timeline-0",
-        "fig-timeline-1",
-        "fig-breakdown",
-        "fig-topology",
-        "fig-links",
-        "fig-energy",
-        "fig-energy-devices",
-    ]
+    assert [p["id"] for p in found["plots"]] == PLOT_IDS
     undrawn = [p["id"] for p in found["plots"] if p["svg"] == 0 or p["traces"] == 0]
     assert undrawn == []
     assert all(url.startswith("file:") for url in found["requests"])

@@ -13,7 +13,7 @@ import pytest
 from edgesim.report.html import render_report
 from edgesim.report.load import load_results
 
-from .conftest import EVIL, make_results, make_run, small_results
+from .conftest import EVIL, PLOT_IDS, make_results, make_run, small_results
 
 SECTIONS = ("summary", "accuracy", "timeline", "time", "network", "energy")
 
@@ -43,17 +43,7 @@ def test_page_is_self_contained_with_plotly_once(page):
 def test_every_section_and_chart_is_there(page):
     for anchor in SECTIONS:
         assert f'<section id="{anchor}">' in page and f'href="#{anchor}"' in page
-    assert _plot_ids(page) == [
-        "fig-accuracy",
-        "fig-accuracy-bytes",
-        "fig-timeline-0",
-        "fig-timeline-1",
-        "fig-breakdown",
-        "fig-topology",
-        "fig-links",
-        "fig-energy",
-        "fig-energy-devices",
-    ]
+    assert _plot_ids(page) == PLOT_IDS
     assert "across" not in _plot_ids(page)  # one file: no across-runs section
 
 

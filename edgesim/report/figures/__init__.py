@@ -53,3 +53,18 @@ def run_colours(runs: Sequence[dict]) -> list[str]:
 def profile_colours(profiles: Sequence[str]) -> dict[str, str]:
     palette = qualitative.Set2 + qualitative.Pastel1
     return {p: palette[i % len(palette)] for i, p in enumerate(profiles)}
+
+
+def button_row(buttons: list[dict]) -> list[dict]:
+    """A plotly ``updatemenus`` value: one row of buttons above a figure's top-left corner."""
+    return [
+        {
+            "type": "buttons",
+            "direction": "right",
+            "x": 0,
+            "y": 1.12,
+            "xanchor": "left",
+            "showactive": True,
+            "buttons": buttons,
+        }
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from edgesim.report import facts
-from edgesim.report.figures import TEMPLATE, plot_text, run_colours
+from edgesim.report.figures import TEMPLATE, button_row, plot_text, run_colours
 
 
 def _primary_trace(run: dict, name: str, colour: str, x: list[float]) -> go.Scatter:
@@ -103,19 +103,11 @@ def accuracy_bytes_figure(
         yaxis={"title": "test accuracy", "range": [0, 1.02]},
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 40},
-        updatemenus=[
-            {
-                "type": "buttons",
-                "direction": "right",
-                "x": 0,
-                "y": 1.12,
-                "xanchor": "left",
-                "showactive": True,
-                "buttons": [
-                    {"label": "linear", "method": "relayout", "args": [{"xaxis.type": "linear"}]},
-                    {"label": "log", "method": "relayout", "args": [{"xaxis.type": "log"}]},
-                ],
-            }
-        ],
+        updatemenus=button_row(
+            [
+                {"label": "linear", "method": "relayout", "args": [{"xaxis.type": "linear"}]},
+                {"label": "log", "method": "relayout", "args": [{"xaxis.type": "log"}]},
+            ]
+        ),
     )
     return fig, left_out

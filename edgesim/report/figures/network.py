@@ -17,7 +17,13 @@ import networkx as nx
 import plotly.graph_objects as go
 
 from edgesim.report import fmt
-from edgesim.report.figures import TEMPLATE, plot_text, profile_colours, run_colours
+from edgesim.report.figures import (
+    TEMPLATE,
+    button_row,
+    plot_text,
+    profile_colours,
+    run_colours,
+)
 
 SWITCH_COLOUR = "#9e9e9e"
 
@@ -200,18 +206,7 @@ def topology_figure(top: Topology, runs: Sequence[dict], names: Sequence[str]) -
         yaxis={"visible": False, "range": [-depth - 0.6, 0.4]},
         margin={"t": 50, "l": 10, "r": 10},
         legend={"orientation": "h", "y": -0.05},
-        updatemenus=[
-            {
-                "type": "buttons",
-                "direction": "right",
-                "x": 0,
-                "y": 1.12,
-                "xanchor": "left",
-                "buttons": buttons,
-            }
-        ]
-        if len(buttons) > 1
-        else [],
+        updatemenus=button_row(buttons) if len(buttons) > 1 else [],
         annotations=[
             {
                 "text": "link width: bytes carried in the selected run",
