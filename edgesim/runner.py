@@ -23,6 +23,7 @@ import torch
 
 import edgesim
 from edgesim.cluster import background
+from edgesim.cluster.clock import Clock
 from edgesim.cluster.device import Device
 from edgesim.cluster.faults import (
     Outage,
@@ -208,9 +209,7 @@ def outages_of(loaded: LoadedScenario) -> list[Outage]:
     return merge(outages)
 
 
-def run_until(
-    env: simpy.Environment, until: simpy.Event, tasks: list[background.Background] | None = None
-) -> bool:
+def run_until(env: Clock, until: simpy.Event, tasks: list[background.Background]) -> bool:
     """Run until ``until`` is processed; False if nothing was left to happen before that.
 
     A protocol that waits for a device that left for good (an outage that never
@@ -223,6 +222,15 @@ def run_until(
             return False
         env.step()
     return True
+
+
+def _stall(env: Clock, devices: dict[str, Device]) -> dict[str, Any]:
+    """When a run stalled, and the devices that were down then (what it waited for)."""
+    down = sorted(d for d, device in devices.items() if not device.up)
+    reason = "nothing left to happen"
+    if down:
+        reason += f"; down and never back: {', '.join(down)}"
+    return {"at_s": round(env.now, 6), "reason": reason}
 
 
 def _taken_down_with(loaded: LoadedScenario, target: str) -> list[str]:
@@ -254,12 +262,20 @@ def run_scheme(
     """One scheme on a fresh cluster; returns its ``runs[]`` entry."""
     scenario, fleet = loaded.scenario, loaded.fleet
     label = scheme_label(spec)
-    env = simpy.Environment()
+    env = Clock(label=label)
     recorder = Recorder(min_observe_interval_s=scenario.observe.min_interval_s)
     if on_accuracy is not None:
         recorder.on_accuracy = lambda _model, t, acc: on_accuracy(label, t, acc)
     devices = {d.id: Device(env, d.id, d.profile, recorder) for d in fleet.devices}
-    network = Network(env, devices, list(fleet.switches), list(fleet.links), recorder, fleet.server)
+    network = Network(
+        env,
+        devices,
+        list(fleet.switches),
+        list(fleet.links),
+        recorder,
+        fleet.server,
+    )
+
 
     def go_down(target: str) -> None:
         if target in devices:
@@ -271,6 +287,7 @@ def run_scheme(
     def come_up(target: str) -> None:
         if target in devices:
             devices[target].come_up()
+            network.node_up(target)
         else:
             network.link_up(target)
 
@@ -299,13 +316,18 @@ def run_scheme(
     info = SCHEMES[spec.scheme]
     finished = env.process(info.run(runtime, spec))
     until = finished if scenario.horizon_s is None else finished | env.timeout(scenario.horizon_s)
+    stalled = None
     if not run_until(env, until, tasks):
+        stalled = _stall(env, devices)
         recorder.count("stalled")
-        log.warning("%s stalled at %.6g s: it waits for devices that never return", label, env.now)
+        log.warning("%s stalled at %.6g s: %s", label, env.now, stalled["reason"])
     for device in devices.values():
-        device.close_down_span()
+        device.finish()
+    network.finish()
+    runtime.finish()
     for task in tasks:
         task.close()
+    recorder.end(env.now)
     return run_result(
         scheme=spec.scheme,
         label=label,
@@ -314,6 +336,7 @@ def run_scheme(
         end=env.now,
         targets=list(scenario.targets),
         primary_curve=info.primary_curve,
+        stalled=stalled,
     )
 
 

@@ -10,8 +10,8 @@ device's policy (:meth:`Device.set_policy`): ``priority`` pauses training
 while a job runs (Deep-Edge's interference-aware scheduler), ``fair`` gives
 each half the device while both run (plain OS time-sharing).
 
-Each job is recorded as a ``background`` span from its release to its
-completion. A job that finishes after its deadline — or is still unfinished
+Each job is recorded as a ``background`` span from the moment it starts
+running to its completion (time queued behind an earlier job is not work). A job that finishes after its deadline — or is still unfinished
 when the run ends, past its deadline — is a deadline miss, counted per device
 (``Recorder.deadline_miss``). A device that goes down drops its pending jobs
 (the control loop stops with it: no miss is counted) and releases none until
@@ -26,15 +26,12 @@ from dataclasses import dataclass
 
 import simpy
 
+from edgesim.cluster.clock import BackgroundTimeout, Clock
 from edgesim.cluster.device import Device, SharingPolicy
 from edgesim.types import SimTime
 
 _LATE_S = 1e-9
 """Finishing later than the deadline by less than this is on time (float residue)."""
-
-
-class _Tick(simpy.Timeout):
-    """A timeout of a background task (told apart by :func:`only_background_left`)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,8 @@ class Job:
     released: SimTime
     deadline: SimTime
     remaining: float
+    started: SimTime | None = None
+    """When it began to run (a job runs without pause once started: its share is never 0)."""
 
 
 class Background:
@@ -83,7 +82,7 @@ class Background:
         task, number = self.task, 0
         while True:
             release = task.offset_s + number * task.period_s
-            yield _Tick(self.env, release - self.env.now)
+            yield BackgroundTimeout(self.env, release - self.env.now)
             number += 1
             if not self.device.up:
                 continue
@@ -102,6 +101,7 @@ class Background:
                 self._drop()
                 continue
             job, went_down = self.queue[0], device.went_down
+            job.started = self.env.now
             device.background_running(True)
             try:
                 finished = yield from self._run(job, went_down)
@@ -125,7 +125,7 @@ class Background:
                 self.env.now,
                 self.device.share_changed,
             )
-            done = _Tick(self.env, job.remaining / share)
+            done = BackgroundTimeout(self.env, job.remaining / share)
             outcome = yield done | went_down | changed
             job.remaining -= share * (self.env.now - since)
             if done in outcome or job.remaining <= _LATE_S:
@@ -142,17 +142,20 @@ class Background:
             self._span(job, end, "met its deadline")
 
     def _span(self, job: Job, end: SimTime, outcome: str) -> None:
-        self.device.recorder.span(
-            self.device.id, "background", job.released, end, f"job {job.number}: {outcome}"
-        )
+        if job.started is not None:
+            self.device.recorder.span(
+                self.device.id, "background", job.started, end, f"job {job.number}: {outcome}"
+            )
 
     def close(self) -> None:
-        """At the end of a run: unfinished jobs past their deadline are misses."""
+        """At the end of a run: the running job is recorded (unfinished); jobs past due are misses."""
         now = self.env.now
         for job in self.queue:
             if now - job.deadline > _LATE_S:
                 self.device.recorder.deadline_miss(self.device.id)
-                self._span(job, now, "unfinished at the end of the run, past its deadline")
+                self._span(job, now, "past its deadline (unfinished)")
+            else:
+                self._span(job, now, "(unfinished)")
         self.queue.clear()
 
 
@@ -161,7 +164,7 @@ def start(env: simpy.Environment, device: Device, task: PeriodicTask) -> Backgro
     return Background(env, device, task)
 
 
-def only_background_left(env: simpy.Environment, tasks: list[Background]) -> bool:
+def only_background_left(env: Clock, tasks: list[Background]) -> bool:
     """True if nothing but background tasks can happen any more: the protocol has stalled.
 
     Background tasks release jobs forever, so a protocol waiting for a device
@@ -170,4 +173,4 @@ def only_background_left(env: simpy.Environment, tasks: list[Background]) -> boo
     """
     if any(task.device.computing for task in tasks):
         return False
-    return all(isinstance(event, _Tick) for _, _, _, event in env._queue)  # noqa: SLF001
+    return env.only_background_pending

@@ -17,6 +17,7 @@ processes). Without a background task the share is always 1.
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Literal
 
 import simpy
@@ -29,6 +30,16 @@ SharingPolicy = Literal["priority", "fair"]
 POLICIES: tuple[SharingPolicy, ...] = ("priority", "fair")
 _EPSILON_S = 1e-12
 """Work left below this many seconds is done (float residue of rate changes)."""
+
+
+@dataclass
+class _Work:
+    """The foreground work in progress: what it is and the intervals in which it progressed."""
+
+    detail: str
+    ran: list[list[SimTime]] = field(default_factory=list)
+    since: SimTime | None = None
+    """Progressing since this time (``None`` while paused by a background job)."""
 
 
 class DeviceDown(Exception):
@@ -56,6 +67,8 @@ class Device:
         self.came_up = env.event()
         self._cpu = simpy.Resource(env, capacity=1)
         self._down_since: SimTime | None = None
+        self._downs: list[tuple[SimTime, SimTime]] = []
+        self._work: _Work | None = None
         self.policy: SharingPolicy = "fair"
         self.share_changed = env.event()
         """Succeeds (and is replaced) whenever the foreground or background share changes."""
@@ -82,35 +95,38 @@ class Device:
             granted = yield slot | went_down
             if slot not in granted:
                 raise DeviceDown(self.id)
-            ran: list[list[SimTime]] = []
+            work = self._work = _Work(detail)
             self._set_sharing(foreground=True)
             try:
-                finished = yield from self._progress(seconds, went_down, ran)
+                finished = yield from self._progress(seconds, went_down, work)
             except simpy.Interrupt:
-                self._lose(ran, f"abandoned: {detail}", "abandoned_work_s")
+                self._lose(work.ran, f"abandoned: {detail}", "abandoned_work_s")
                 raise
             finally:
+                self._work = None
                 self._set_sharing(foreground=False)
             if not finished:
-                self._lose(ran, f"lost: {detail}", "lost_work_s")
+                self._lose(work.ran, f"lost: {detail}", "lost_work_s")
                 raise DeviceDown(self.id)
-            for start, end in ran:
+            for start, end in work.ran:
                 self.recorder.span(self.id, "compute", start, end, detail)
 
     def _progress(
-        self, seconds: float, went_down: simpy.Event, ran: list[list[SimTime]]
+        self, seconds: float, went_down: simpy.Event, work: _Work
     ) -> Generator[simpy.Event, object, bool]:
         """Do ``seconds`` of work at the foreground share; False if the device went down.
 
-        ``ran`` collects the [start, end] intervals in which the work progressed.
+        ``work.ran`` collects the [start, end] intervals in which the work progressed.
         """
-        remaining = seconds
+        remaining, ran = seconds, work.ran
         while True:
             share, since, changed = self.foreground_share(), self.env.now, self.share_changed
             done = self.env.timeout(remaining / share) if share > 0 else None
+            work.since = since if share > 0 else None
             try:
                 outcome = yield (done | went_down | changed) if done else (went_down | changed)
             finally:
+                work.since = None
                 if share > 0 and self.env.now > since:
                     if ran and ran[-1][1] == since:
                         ran[-1][1] = self.env.now
@@ -188,12 +204,41 @@ class Device:
         if self.up:
             return
         self.up = True
-        self.close_down_span()
+        self._close_down_span()
         event, self.went_down = self.came_up, self.env.event()
         event.succeed()
 
-    def close_down_span(self) -> None:
-        """End an open down interval at the current time (also called when a run ends)."""
+    def _close_down_span(self) -> None:
         if self._down_since is not None:
             self.recorder.span(self.id, "down", self._down_since, self.env.now)
+            self._downs.append((self._down_since, self.env.now))
             self._down_since = None
+
+    def up_parts(self, start: SimTime, end: SimTime) -> list[tuple[SimTime, SimTime]]:
+        """The parts of ``[start, end]`` in which the device was up (a down device waits for none)."""
+        downs = [*self._downs]
+        if self._down_since is not None:
+            downs.append((self._down_since, max(end, self._down_since)))
+        parts, cursor = [], start
+        for down_start, down_end in downs:
+            if down_end <= cursor or down_start >= end:
+                continue
+            if down_start > cursor:
+                parts.append((cursor, down_start))
+            cursor = max(cursor, down_end)
+        if cursor < end:
+            parts.append((cursor, end))
+        return parts
+
+    def finish(self) -> None:
+        """The run ends now: close an open outage, and record work in progress as unfinished."""
+        self._close_down_span()
+        work, self._work = self._work, None
+        if work is None:
+            return
+        intervals = [list(i) for i in work.ran]
+        if work.since is not None and self.env.now > work.since:
+            intervals.append([work.since, self.env.now])
+        for start, end in intervals:
+            self.recorder.span(self.id, "compute", start, end, f"{work.detail} (unfinished)")
+        self.recorder.count("unfinished_work_s", sum(end - start for start, end in intervals))

@@ -105,6 +105,10 @@ class FlowSolver:
         self.active.append(flow)
         self._resolve()
 
+    def settle(self) -> None:
+        """Bring every active flow's ``remaining`` bytes up to the current time."""
+        self._advance()
+
     def _advance(self) -> None:
         elapsed = self.env.now - self._last_update
         if elapsed > 0:

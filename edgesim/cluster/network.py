@@ -20,7 +20,7 @@ from edgesim.cluster.device import Device
 from edgesim.cluster.flows import Flow, FlowSolver, TransferAborted
 from edgesim.config.fleet import Link
 from edgesim.metrics.recorder import Recorder
-from edgesim.types import NodeId
+from edgesim.types import NodeId, SimTime
 
 
 @dataclass(eq=False)
@@ -28,6 +28,13 @@ class _Transfer:
     flow: Flow
     nodes: tuple[NodeId, ...]
     links: tuple[str, ...]
+    src: NodeId
+    dst: NodeId
+    nbytes: int
+    upward: bool
+    raw_data: bool
+    start: SimTime
+    detail: str
 
 
 class Network:
@@ -56,7 +63,10 @@ class Network:
             capacity[(link.name, "down")] = link.down_bps / 8
         self.solver = FlowSolver(env, capacity)
         self._links_down: set[str] = set()
-        self._transfers: list[_Transfer] = []
+        self._transfers: dict[_Transfer, None] = {}
+        """Transfers in progress, in start order (a dict: removal is O(1))."""
+        self.restored = env.event()
+        """Succeeds (and is replaced) whenever a device or a link comes back up."""
 
     def path(self, src: NodeId, dst: NodeId) -> list[NodeId]:
         """Fewest-hop path over links that are up; :class:`TransferAborted` if there is none."""
@@ -71,7 +81,12 @@ class Network:
     def transfer(
         self, src: NodeId, dst: NodeId, nbytes: int, what: str, raw_data: bool = False
     ) -> Generator[simpy.Event, object, None]:
-        """Send ``nbytes`` from ``src`` to ``dst``; raises :class:`TransferAborted` on failure."""
+        """Send ``nbytes`` from ``src`` to ``dst``; raises :class:`TransferAborted` on failure.
+
+        The bytes that crossed the network are counted whether the transfer
+        completes, aborts, or is still running when the run ends
+        (:meth:`finish`).
+        """
         for end in (src, dst):
             if end in self.devices and not self.devices[end].up:
                 raise TransferAborted(f"{end} is down")
@@ -82,27 +97,53 @@ class Network:
             route.append((link.name, "up" if a == link.edge_side else "down"))
             links.append(link.name)
             latency += link.latency_s
-        upward = self._is_upward(src, dst, route)
-        start = self.env.now
         flow = self.solver.start(route, nbytes, latency)
-        transfer = _Transfer(flow, tuple(nodes), tuple(links))
-        self._transfers.append(transfer)
+        transfer = _Transfer(
+            flow,
+            tuple(nodes),
+            tuple(links),
+            src,
+            dst,
+            nbytes,
+            self._is_upward(src, dst, route),
+            raw_data,
+            self.env.now,
+            f"{what} {src}→{dst} {nbytes} B",
+        )
+        self._transfers[transfer] = None
         try:
             yield flow.done
+        except TransferAborted:
+            self._close(transfer, " (aborted)")
+            self.recorder.count("aborted_transfers")
+            raise
         except simpy.Interrupt:
             self.solver.abort(flow, "abandoned by the sender")
+            self._close(transfer, " (abandoned)")
+            self.recorder.count("aborted_transfers")
             raise
-        finally:
-            self._transfers.remove(transfer)
-            sent = int(round(nbytes - max(flow.remaining, 0.0))) if route else nbytes
-            self.recorder.transfer(links, sent, upward, raw_data, at=self.env.now)
-            detail = f"{what} {src}→{dst} {nbytes} B"
-            if not flow.done.ok:
-                self.recorder.count("aborted_transfers")
-                detail += " (aborted)"
-            for node, kind in ((src, "send"), (dst, "recv")):
-                if node in self.devices:
-                    self.recorder.span(node, kind, start, self.env.now, detail)
+        self._close(transfer, "")
+
+    def _close(self, transfer: _Transfer, outcome: str) -> None:
+        """Record a transfer that ended (or was cut by the end of the run) and its bytes."""
+        del self._transfers[transfer]
+        flow = transfer.flow
+        sent = transfer.nbytes
+        if transfer.links and not (flow.done.triggered and flow.done.ok):
+            sent = int(round(transfer.nbytes - max(min(flow.remaining, transfer.nbytes), 0.0)))
+        now = self.env.now
+        self.recorder.transfer(list(transfer.links), sent, transfer.upward, transfer.raw_data, now)
+        detail = transfer.detail + outcome
+        for node, kind in ((transfer.src, "send"), (transfer.dst, "recv")):
+            if node in self.devices:
+                self.recorder.span(node, kind, transfer.start, now, detail)
+
+    def finish(self) -> None:
+        """The run ends now: transfers still running are recorded as unfinished, bytes counted."""
+        self.solver.settle()
+        for transfer in list(self._transfers):
+            self._close(transfer, " (unfinished)")
+            self.recorder.count("unfinished_transfers")
 
     def _is_upward(self, src: NodeId, dst: NodeId, route: list[tuple[str, str]]) -> bool:
         """Towards the server is up, from it is down; otherwise the first hop's direction."""
@@ -110,8 +151,22 @@ class Network:
             return dst == self.server
         return not route or route[0][1] == "up"
 
+    def reachable(self, src: NodeId, dst: NodeId) -> bool:
+        """Both ends are up and a route between them has every link up."""
+        for end in (src, dst):
+            if end in self.devices and not self.devices[end].up:
+                return False
+        try:
+            self.path(src, dst)
+        except TransferAborted:
+            return False
+        return True
+
     def node_down(self, node: NodeId) -> None:
         self._abort_where(lambda t: node in t.nodes, f"{node} went down")
+
+    def node_up(self, node: NodeId) -> None:
+        self._restored()
 
     def link_down(self, name: str) -> None:
         self._links_down.add(name)
@@ -119,6 +174,11 @@ class Network:
 
     def link_up(self, name: str) -> None:
         self._links_down.discard(name)
+        self._restored()
+
+    def _restored(self) -> None:
+        event, self.restored = self.restored, self.env.event()
+        event.succeed()
 
     def _abort_where(self, touches, reason: str) -> None:
         for transfer in [t for t in self._transfers if touches(t)]:

@@ -41,14 +41,25 @@ class Recorder:
     min_observe_interval_s: float = 0.0
     on_accuracy: Callable[[str, SimTime, float], None] | None = None
     """Called with each recorded observation (the CLI's progress bars)."""
+    ended_at: SimTime | None = None
+    """When the run ended (:meth:`end`); nothing may be recorded after it."""
 
     def span(
         self, device: DeviceId, kind: str, start: SimTime, end: SimTime, detail: str = ""
     ) -> None:
         if kind not in SPAN_KINDS:
             raise ValueError(f"unknown span kind '{kind}'")
+        if self.ended_at is not None:
+            raise RuntimeError(
+                f"span {kind} of {device} [{start}, {end}] recorded after the run ended "
+                f"at {self.ended_at} (a process outlived its run)"
+            )
         if end > start:
             self.spans.append(Span(device, kind, start, end, detail))
+
+    def end(self, at: SimTime) -> None:
+        """The run is over: devices and the network have closed their work in progress."""
+        self.ended_at = at
 
     def transfer(
         self,

@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from edgesim.config.profiles import DeviceProfile
-from edgesim.metrics.recorder import SPAN_KINDS, Recorder, Span
+from edgesim.metrics.recorder import Recorder, Span
 from edgesim.types import DeviceId, SimTime
 
 SCHEMA_VERSION = 1
@@ -21,27 +21,77 @@ def _r(value: float) -> float:
     return round(float(value), _DIGITS)
 
 
-def _union_length(spans: list[Span]) -> float:
+STATE_PRECEDENCE = ("down", "compute", "send", "recv", "wait")
+"""At each instant a device is in the first of these states that applies, else ``idle``.
+
+Down first: a device that is down does nothing else. Compute before the
+network: a device that trains while a checkpoint uploads is busy computing
+(the transfer is the network's time, shown on its own in the timeline).
+Sending before receiving (one radio, the outgoing side is the device's own
+work). Waiting last: a device blocked on others that computes meanwhile (a
+second role on the same device) is not waiting.
+"""
+
+_STATE_OF_KIND = {
+    "down": "down",
+    "compute": "compute",
+    "lost": "compute",
+    "background": "compute",
+    "send": "send",
+    "recv": "recv",
+    "wait": "wait",
+}
+
+
+def _intervals(spans: list[Span], end: SimTime) -> list[tuple[SimTime, SimTime]]:
+    return [(max(s.start, 0.0), min(s.end, end)) for s in spans if min(s.end, end) > s.start]
+
+
+def _union_length(intervals: list[tuple[SimTime, SimTime]]) -> float:
     total, reach = 0.0, float("-inf")
-    for span in sorted(spans, key=lambda s: s.start):
-        start = max(span.start, reach)
-        if span.end > start:
-            total += span.end - start
-        reach = max(reach, span.end)
+    for start, stop in sorted(intervals):
+        start = max(start, reach)
+        if stop > start:
+            total += stop - start
+        reach = max(reach, stop)
     return total
+
+
+def partition(spans: list[Span], end: SimTime) -> dict[str, float]:
+    """Seconds of ``[0, end]`` in each state, by :data:`STATE_PRECEDENCE`; they sum to ``end``."""
+    boundaries: list[tuple[SimTime, int, str]] = []
+    for span in spans:
+        state = _STATE_OF_KIND[span.kind]
+        start, stop = max(span.start, 0.0), min(span.end, end)
+        if stop > start:
+            boundaries += [(start, 1, state), (stop, -1, state)]
+    boundaries.sort()
+    seconds = dict.fromkeys(STATE_PRECEDENCE, 0.0)
+    active = dict.fromkeys(STATE_PRECEDENCE, 0)
+    previous = 0.0
+    for time, change, state in boundaries:
+        if time > previous:
+            top = next((s for s in STATE_PRECEDENCE if active[s]), None)
+            if top is not None:
+                seconds[top] += time - previous
+            previous = time
+        active[state] += change
+    seconds["idle"] = max(end - sum(seconds.values()), 0.0)
+    return seconds
 
 
 def device_summary(
     recorder: Recorder, profiles: dict[DeviceId, DeviceProfile], end: SimTime
 ) -> dict[str, dict[str, float]]:
-    """Seconds per activity and energy for each device.
+    """Seconds per state and energy for each device.
 
-    Each figure is the length of the union of that activity's spans (a server
-    sending to eight clients at once sends for the longest of them, not the
-    sum). Activities of different kinds may overlap (a device trains while a
-    checkpoint uploads); idle is the up time covered by none. Energy charges
-    idle power for all up time plus the extra power of computing and of
-    transmitting over idle, so overlapping activities add their extra power.
+    ``compute_s + send_s + recv_s + wait_s + idle_s + down_s`` is the run's
+    length: :func:`partition` puts every instant in one state.
+    ``lost_work_s`` (computing later lost to a failure or a deadline) and
+    ``background_s`` (a background job running) are parts of ``compute_s``.
+    Energy charges idle power for the up time plus the extra power of
+    computing (training, evaluation, background jobs) and of transmitting
+    over idle; a device that computes while it transmits draws both extras.
     """
     by_device: dict[DeviceId, list[Span]] = defaultdict(list)
     for span in recorder.spans:
@@ -49,14 +99,16 @@ def device_summary(
     summary = {}
     for device, profile in profiles.items():
         spans = by_device.get(device, [])
-        seconds = {kind: _union_length([s for s in spans if s.kind == kind]) for kind in SPAN_KINDS}
-        computing = _union_length([s for s in spans if s.kind in ("compute", "lost")])
-        communicating = _union_length([s for s in spans if s.kind in ("send", "recv")])
-        busy = _union_length([s for s in spans if s.kind != "down"])
-        up_time = max(end - seconds["down"], 0.0)
+        seconds = partition(spans, end)
+
+        def union(*kinds: str, spans: list[Span] = spans) -> float:
+            return _union_length(_intervals([s for s in spans if s.kind in kinds], end))
+
+        computing = union("compute", "lost", "background")
+        communicating = union("send", "recv")
         power = profile.power_w
         energy = (
-            power.idle * up_time
+            power.idle * (end - seconds["down"])
             + (power.compute - power.idle) * computing
             + (power.transmit - power.idle) * communicating
         )
@@ -65,10 +117,10 @@ def device_summary(
             "send_s": _r(seconds["send"]),
             "recv_s": _r(seconds["recv"]),
             "wait_s": _r(seconds["wait"]),
-            "idle_s": _r(max(up_time - busy, 0.0)),
+            "idle_s": _r(seconds["idle"]),
             "down_s": _r(seconds["down"]),
-            "lost_work_s": _r(seconds["lost"]),
-            "background_s": _r(seconds["background"]),
+            "lost_work_s": _r(union("lost")),
+            "background_s": _r(union("background")),
             "deadline_misses": recorder.deadline_misses.get(device, 0),
             "energy_j": _r(energy),
         }
@@ -114,11 +166,13 @@ def run_result(
     end: SimTime,
     targets: list[float],
     primary_curve: str,
+    stalled: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The results entry of one run; targets are judged on ``primary_curve``.
 
     ``primary_curve`` is ``global`` for schemes with one global model, or
     :data:`DEVICES_MEAN` for schemes where each device uses its own model.
+    ``stalled`` says when and why a run stopped before its protocol finished.
     """
     curves = dict(sorted(recorder.curves.items()))
     if primary_curve == DEVICES_MEAN:
@@ -130,6 +184,7 @@ def run_result(
         "label": label,
         "primary_curve": primary_curve,
         "sim_time_s": _r(end),
+        "stalled": stalled,
         "final_accuracy": _r(primary[-1][1]) if primary else None,
         "time_to_accuracy_s": {str(t): time_to_accuracy(primary, t) for t in targets},
         "bytes": {

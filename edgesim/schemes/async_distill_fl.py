@@ -103,7 +103,7 @@ def hand_over(
     """Deliver a round's averaged small model to the distillation server (bytes if remote)."""
     if distiller != rt.server:
         state = yield from rt.persist(
-            [rt.server, distiller],
+            [distiller, rt.server],
             rt.send_state,
             rt.server,
             distiller,

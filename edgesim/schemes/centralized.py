@@ -44,9 +44,12 @@ def run(rt: Runtime, spec: CentralizedScheme) -> Process:
 
 
 def upload_data(rt: Runtime, client: DeviceId) -> Process:
-    """Send all of a client's samples (train and validation) to the server, retrying on failure."""
-    holding = rt.holdings[client]
-    data = concat([holding.train, holding.validation])
+    """Send a client's training samples to the server, retrying on failure.
+
+    Its local validation samples stay on the device, as in every other
+    scheme, so the server trains on exactly the data the others train on.
+    """
+    data = rt.holdings[client].train
     try:
         yield from rt.persist(
             [client, rt.server],

@@ -52,8 +52,10 @@ Where the paper is silent or this model simplifies:
   model (``global``), observed after each update it applies.
 - Profiling steps only measure; their weights are thrown away.
 - A transfer that fails while the worker itself is up (its link or the PS
-  is down) is retried with back-off (1 s doubling to 32 s); the chunk's
-  steps go back to the worker's share meanwhile.
+  is down) is retried the moment the worker can reach the PS again; the
+  chunk's steps go back to the worker's share meanwhile. In ``sync`` mode a
+  round the PS loses by going down is run again once it is back
+  (:mod:`edgesim.schemes.rounds`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import simpy
 from torch import nn
 
 from edgesim.cluster.device import DeviceDown
@@ -68,7 +71,8 @@ from edgesim.cluster.flows import TransferAborted
 from edgesim.config.schemes import DeepEdgeScheme
 from edgesim.learning.allocation import apportion
 from edgesim.learning.deltas import apply_delta, delta
-from edgesim.learning.weights import StateDict, weighted_average
+from edgesim.learning.weights import StateDict, clone_state, weighted_average
+from edgesim.schemes.rounds import Returned, run_round, until_server_up
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -246,10 +250,9 @@ def train_chunk(
 def async_worker(
     rt: Runtime, worker: DeviceId, spec: DeepEdgeScheme, ps: ParameterServer, work: Allocation
 ) -> Process:
-    chunk, backoff = 0, 1.0
+    chunk = 0
     while not work.finished.triggered:
         if worker not in work.remaining:  # down (or never profiled): recover first
-            yield from rt.devices[worker].wait_until_up()
             yield from rejoin(rt, worker, spec, ps, work)
             continue
         steps = work.take(worker, spec.chunk_steps)
@@ -264,12 +267,10 @@ def async_worker(
             work.give_back(worker, steps)
             if rt.devices[worker].up:  # its link or the PS failed
                 rt.recorder.count("retries")
-                yield rt.env.timeout(backoff)
-                backoff = min(2 * backoff, 32.0)
+                yield from rt.await_parties([worker, rt.server], "the parameter server is out of reach")
             else:
                 work.fail(worker)
             continue
-        backoff = 1.0
         ps.apply(update)
         work.done(steps)
 
@@ -277,7 +278,8 @@ def async_worker(
 def rejoin(
     rt: Runtime, worker: DeviceId, spec: DeepEdgeScheme, ps: ParameterServer, work: Allocation
 ) -> Process:
-    """Profile again now that the worker is back, then take a fresh allocation."""
+    """Once the worker can reach the PS, profile it again and give it a fresh allocation."""
+    yield from rt.await_parties([worker, rt.server], "rejoining: waiting to reach the PS")
     speed = yield from profile(rt, worker, spec, ps.state())
     if speed is not None and not work.finished.triggered:
         work.rejoin(worker, speed)
@@ -288,7 +290,6 @@ def recover(
 ) -> Process:
     """(sync) Wait until a failed worker is back, then let it rejoin."""
     while worker not in work.remaining and not work.finished.triggered:
-        yield from rt.devices[worker].wait_until_up()
         yield from rejoin(rt, worker, spec, ps, work)
 
 
@@ -300,6 +301,7 @@ def sync_rounds(
 ) -> Process:
     round_number = 0
     while not work.finished.triggered:
+        yield from until_server_up(rt, round_number + 1)
         for worker in [w for w in work.remaining if not rt.devices[w].up]:
             work.fail(worker)  # the PS notices a worker that is down at the start of a round
             rt.env.process(recover(rt, worker, spec, ps, work))
@@ -309,35 +311,34 @@ def sync_rounds(
             continue
         round_number += 1
         quota = work.share_of(live, spec.chunk_steps * len(live))
-        state = {k: v.clone() for k, v in ps.state().items()}
-        jobs = {}
-        for worker in live:
-            steps = work.take(worker, max(1, quota[worker]))
-            what, note = f"round {round_number}", work.note(worker)
-            job = rt.env.process(sync_worker(rt, worker, state, steps, what, note))
-            jobs[worker] = (steps, job)
-        yield from rt.wait(
-            rt.server,
-            rt.env.all_of([job for _, job in jobs.values()]),
-            f"round {round_number}: workers training",
+        state = clone_state(ps.state())
+        steps = {worker: work.take(worker, max(1, quota[worker])) for worker in live}
+        notes = {worker: work.note(worker) for worker in live}
+        what = f"round {round_number}"
+        returned = yield from run_round(
+            rt,
+            round_number,
+            live,
+            lambda w: sync_worker(rt, w, state, steps[w], what, notes[w]),
+            working="workers training",
         )
+        if returned is None:  # the PS went down: the round's work is to do again
+            for worker in live:
+                work.give_back(worker, steps[worker])
+            round_number -= 1
+            continue
         updates = []
-        for worker, (steps, job) in jobs.items():
-            if job.value is None:
-                work.give_back(worker, steps)
+        for worker, update in returned.items():
+            if update is None:
+                work.give_back(worker, steps[worker])
                 work.fail(worker)
                 rt.env.process(recover(rt, worker, spec, ps, work))
                 continue
-            update, returned_at = job.value
-            updates.append((update, steps))
-            rt.recorder.span(
-                worker, "wait", returned_at, rt.now, f"round {round_number}: waiting for others"
-            )
+            updates.append((update, steps[worker]))
         if updates:
             ps.apply(weighted_average([u for u, _ in updates], [s for _, s in updates]))
-            rt.recorder.count("rounds")
-        for _, steps in updates:
-            work.done(steps)
+        for _, done in updates:
+            work.done(done)
 
 
 def sync_worker(
@@ -346,6 +347,6 @@ def sync_worker(
     """One worker's part of a round; ``None`` if it failed."""
     try:
         update = yield from train_chunk(rt, worker, state, steps, what, note)
-    except (DeviceDown, TransferAborted):
+    except (DeviceDown, TransferAborted, simpy.Interrupt):
         return None
-    return update, rt.now
+    return Returned(update, rt.now)

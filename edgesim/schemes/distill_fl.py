@@ -78,16 +78,9 @@ def small_model_round(
 
 
 def clients_waited(rt: Runtime, since: SimTime, round_number: int) -> None:
-    """The clients that are up were blocked on the server's distillation since ``since``."""
+    """The clients were blocked on the server's distillation since ``since`` (while up)."""
     for client in rt.clients:
-        if rt.devices[client].up:
-            rt.recorder.span(
-                client,
-                "wait",
-                since,
-                rt.now,
-                f"round {round_number}: waiting for the server's distillation",
-            )
+        rt.waited(client, since, f"round {round_number}: waiting for the server's distillation")
 
 
 def distil(

@@ -142,11 +142,10 @@ def update_and_finetune(
     round_number: int,
     waiting_since: float,
 ) -> Process:
-    start = rt.now
+    rt.waited(edge, waiting_since, "waiting for the server's model")
     received = yield from rt.persist(
-        [rt.server, edge], rt.send_state, rt.server, edge, state, f"round {round_number} model"
+        [edge, rt.server], rt.send_state, rt.server, edge, state, f"round {round_number} model"
     )
-    rt.recorder.span(edge, "wait", waiting_since, start, "waiting for the server's model")
     model.load_state_dict(received)
     rt.recorder.counters[f"local_accuracy_received:{edge}"] = rt.local_accuracy(edge, model)
     rt.observe(f"device:{edge}", model, force=True)

@@ -22,8 +22,8 @@ Choices where the paper is silent (or describes a real deployment):
   not charged to the server.
 * A client that goes down loses its model in progress (pulled, training or
   being pushed); when it is back it rejoins by pulling the latest model. If
-  the server or a link fails instead, the client backs off and retries
-  (:meth:`Runtime.persist`). An update that arrives after the stop criterion
+  the server or a link fails instead, the client retries the moment it can
+  reach the server again (:meth:`Runtime.persist`). An update that arrives after the stop criterion
   is not applied.
 * The run stops after ``updates`` server updates or at ``time_budget_s``,
   whichever comes first; clients still training then are cut off.
@@ -126,7 +126,7 @@ def client_loop(
     """Pull → train → push, again and again, until the server is done."""
     steps = max(1, round(local_epochs * rt.steps_per_epoch(client)))
     while not server.done.triggered:
-        yield from rt.persist([client], one_update, rt, client, server, steps, slots)
+        yield from rt.persist([client, rt.server], one_update, rt, client, server, steps, slots)
 
 
 def one_update(

@@ -6,7 +6,9 @@ returns its weights, and the server averages what came back weighted by
 sample count. The round ends when every chosen client has returned or the
 round deadline passes; clients that are down, fail, or miss the deadline are
 dropped from that round (their work is recorded as lost or abandoned). Fast
-clients wait for the round to end, and that waiting is recorded.
+clients wait for the round to end, and that waiting is recorded. A round
+waits for the server, and a round the server loses by going down is run
+again (:mod:`edgesim.schemes.rounds`): ``rounds`` rounds always complete.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import simpy
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.config.schemes import FedAvgScheme
-from edgesim.learning.weights import StateDict, weighted_average
+from edgesim.learning.weights import StateDict, clone_state, weighted_average
+from edgesim.schemes.rounds import Returned, run_round, until_server_up
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -55,32 +58,26 @@ def fl_round(
 ) -> Process:
     """One round of FedAvg on a ``kind`` model; the sample-weighted average, or ``None``.
 
-    ``clients`` restricts who may be chosen (default: every client).
+    ``clients`` restricts who may be chosen (default: every client). A round
+    the server loses (it went down) is run again once it is back
+    (:mod:`edgesim.schemes.rounds`); ``None`` means no client update arrived.
     """
-    chosen = yield from choose_clients(rt, spec.client_fraction, rng, round_number, clients)
-    state = {k: v.clone() for k, v in global_state.items()}
-    jobs = {
-        client: rt.env.process(
-            client_round(rt, client, state, spec.local_epochs, round_number, kind)
+    state = clone_state(global_state)
+    while True:
+        yield from until_server_up(rt, round_number)
+        chosen = yield from choose_clients(rt, spec.client_fraction, rng, round_number, clients)
+        if not rt.devices[rt.server].up:
+            continue
+        returned = yield from run_round(
+            rt,
+            round_number,
+            chosen,
+            lambda client: client_round(rt, client, state, spec.local_epochs, round_number, kind),
+            spec.round_deadline_s,
         )
-        for client in chosen
-    }
-    everyone_back = rt.env.all_of(list(jobs.values()))
-    waiting = [everyone_back]
-    if spec.round_deadline_s is not None:
-        waiting.append(rt.env.timeout(spec.round_deadline_s))
-    yield from rt.wait(rt.server, rt.env.any_of(waiting), f"round {round_number}: clients training")
-    for job in jobs.values():
-        if job.is_alive:
-            job.interrupt("missed the round deadline")
-            rt.recorder.count("deadline_misses")
-
-    updates = [job.value for job in jobs.values() if job.triggered and job.ok and job.value]
-    for _state, _samples, client, returned_at in updates:
-        rt.recorder.span(
-            client, "wait", returned_at, rt.now, f"round {round_number}: waiting for others"
-        )
-    rt.recorder.count("rounds")
+        if returned is not None:
+            break
+    updates = [update for update in returned.values() if update is not None]
     rt.recorder.count("client_updates", len(updates))
     if not updates:
         return None
@@ -129,4 +126,4 @@ def client_round(
         return None
     except simpy.Interrupt:
         return None
-    return update, len(rt.holdings[client].train), client, rt.now
+    return Returned((update, len(rt.holdings[client].train)), rt.now)

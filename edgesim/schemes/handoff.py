@@ -24,7 +24,7 @@ from torch import nn
 
 from edgesim.config.schemes import HandoffScheme
 from edgesim.errors import EdgesimError
-from edgesim.learning.weights import StateDict
+from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -62,7 +62,8 @@ def device_side(rt: Runtime, device: DeviceId, spec: HandoffScheme) -> Process:
         for epoch in range(1, spec.device_epochs + 1):
             yield from local_epoch(f"hand-off {handoff}: local epoch {epoch}")
         in_use = choice.returned if choice.using_returned else local
-        returned = rt.env.process(server_side(rt, device, in_use.state_dict(), spec, handoff))
+        checkpoint = clone_state(in_use.state_dict())  # a retry resends this, not newer weights
+        returned = rt.env.process(server_side(rt, device, checkpoint, spec, handoff))
         while not returned.triggered:
             yield from local_epoch(f"hand-off {handoff}: training while the server trains")
         choice.returned = rt.model_from(returned.value)

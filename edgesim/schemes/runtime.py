@@ -91,6 +91,7 @@ class Runtime:
         self.batch_size = batch_size
         self.torch_device = torch_device
         self.models = models
+        self._waits: dict[object, tuple[DeviceId, SimTime, str]] = {}
         self._streams = {
             holder: BatchStream(holding.train, batch_size, self.generator_for(holder, "batches"))
             for holder, holding in sorted(holdings.items())
@@ -237,46 +238,73 @@ class Runtime:
         yield from self.network.transfer(src, dst, state_nbytes(snapshot), what)
         return snapshot
 
-    # ------------------------------------------------------------------ failures
+    # ------------------------------------------------------------------ availability
 
-    def persist(
-        self, device_ids: list[DeviceId], action: Callable[..., Process], *args: object
-    ) -> Process:
+    def reachable(self, parties: list[DeviceId]) -> bool:
+        """Every party is up and the first can reach each of the others over links that are up."""
+        first, *others = parties
+        if not self.devices[first].up:
+            return False
+        return all(self.network.reachable(first, other) for other in others)
+
+    def await_parties(self, parties: list[DeviceId], detail: str) -> Process:
+        """Block until every party is up and reachable; the first party waited meanwhile.
+
+        The first party is the one that needs the others (a client retrying
+        its upload waits; the server it uploads to does not). Wakes only when
+        a device or a link comes back, so it never retries at the instant it
+        failed.
+        """
+        start = self.now
+        while not self.reachable(parties):
+            back = [self.devices[p].came_up for p in parties if not self.devices[p].up]
+            yield self.env.any_of([self.network.restored, *back])
+        self.waited(parties[0], start, detail)
+
+    def persist(self, parties: list[DeviceId], action: Callable[..., Process], *args: object) -> Process:
         """Retry ``action(*args)`` until it completes, as a device would after a failure.
 
-        If a device involved is down, the retry starts the moment all are back up
-        (devices that were up meanwhile are recorded as waiting). If none is down,
-        a link on the route failed: back off 1 s, doubling up to 32 s, like a
-        reconnecting client, rather than retrying at the same instant.
+        ``parties`` are the devices the action needs, the one that acts first
+        (the device that computes, the sender, then the receiver). After a
+        failure the retry starts the moment all of them are up and can reach
+        each other again; the first is recorded as waiting meanwhile.
         """
-        backoff = 1.0
         while True:
             try:
                 return (yield from action(*args))
             except (DeviceDown, TransferAborted):
                 self.recorder.count("retries")
-                start = self.env.now
-                waiting = [d for d in device_ids if self.devices[d].up]
-                if len(waiting) < len(device_ids):
-                    for device_id in device_ids:
-                        yield from self.devices[device_id].wait_until_up()
-                else:
-                    yield self.env.timeout(backoff)
-                    backoff = min(2 * backoff, 32.0)
-                for device_id in waiting:
-                    self.recorder.span(
-                        device_id, "wait", start, self.env.now, "retry after failure"
-                    )
+                yield from self.await_parties(parties, "retry after failure")
 
     # ------------------------------------------------------------------ waiting and observing
 
     def wait(self, device_id: DeviceId, event: simpy.Event, detail: str) -> Process:
         """Block on others (a round to end, a model to arrive), recorded as waiting."""
-        start = self.env.now
+        token = object()
+        self._waits[token] = (device_id, self.env.now, detail)
         try:
-            return (yield event)
-        finally:
-            self.recorder.span(device_id, "wait", start, self.env.now, detail)
+            value = yield event
+        except GeneratorExit:  # the run ended meanwhile: :meth:`finish` recorded the wait
+            raise
+        except BaseException:
+            self._end_wait(token)
+            raise
+        self._end_wait(token)
+        return value
+
+    def _end_wait(self, token: object, suffix: str = "") -> None:
+        device_id, start, detail = self._waits.pop(token)
+        self.waited(device_id, start, detail + suffix)
+
+    def waited(self, device_id: DeviceId, since: SimTime, detail: str) -> None:
+        """Record that ``device_id`` was blocked on others from ``since`` until now, while up."""
+        for start, end in self.devices[device_id].up_parts(since, self.env.now):
+            self.recorder.span(device_id, "wait", start, end, detail)
+
+    def finish(self) -> None:
+        """The run ends now: waits still in progress are recorded (unfinished)."""
+        for token in list(self._waits):
+            self._end_wait(token, " (unfinished)")
 
     def observe(self, name: str, model: nn.Module, force: bool = False) -> None:
         """Record test accuracy of ``model`` as curve ``name`` (free: the experimenter's view).

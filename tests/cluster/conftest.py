@@ -1,16 +1,16 @@
 """A simulated clock, a recorder and a Jetson Nano for device-level tests."""
 
 import pytest
-import simpy
 
+from edgesim.cluster.clock import Clock
 from edgesim.cluster.device import Device
 from edgesim.config.profiles import builtin_device_profiles
 from edgesim.metrics.recorder import Recorder
 
 
 @pytest.fixture
-def env() -> simpy.Environment:
-    return simpy.Environment()
+def env() -> Clock:
+    return Clock()
 
 
 @pytest.fixture

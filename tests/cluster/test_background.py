@@ -104,7 +104,7 @@ def test_overrunning_jobs_queue_in_release_order(env, recorder, device):
     log = {}
     train(env, device, 10.0, log)
     env.run(until=1.625)
-    assert spans(recorder, "background") == [(0.0, 0.75), (0.5, 1.5)]
+    assert spans(recorder, "background") == [(0.0, 0.75), (0.75, 1.5)]  # job 2 queued 0.25 s
     assert recorder.deadline_misses == {"nano-0": 2}
 
 

@@ -151,7 +151,7 @@ def test_device_computes_again_after_recovery(env, recorder, device):
     assert recorder.counters["failures"] == 2
 
 
-def test_down_spans_on_recovery_and_at_close(env, recorder, device):
+def test_down_spans_on_recovery_and_at_finish(env, recorder, device):
     at(env, 1.0, device.go_down)
     at(env, 1.5, device.go_down)  # already down: no effect
     at(env, 4.0, device.come_up)
@@ -159,16 +159,34 @@ def test_down_spans_on_recovery_and_at_close(env, recorder, device):
     at(env, 6.0, device.go_down)
     env.run(until=10.0)
     assert spans(recorder, "down") == [("down", 1.0, 4.0)]
-    device.close_down_span()
-    device.close_down_span()  # idempotent
+    device.finish()
+    device.finish()  # idempotent
     assert spans(recorder, "down") == [("down", 1.0, 4.0), ("down", 6.0, 10.0)]
     assert recorder.counters["failures"] == 2
 
 
-def test_close_down_span_on_an_up_device_records_nothing(env, recorder, device):
+def test_finish_on_an_idle_up_device_records_nothing(env, recorder, device):
     env.run(until=3.0)
-    device.close_down_span()
+    device.finish()
     assert recorder.spans == []
+
+
+def test_finish_records_work_in_progress_as_unfinished(env, recorder, device):
+    env.process(device.compute(5.0, "epoch 1"))
+    env.run(until=2.0)
+    device.finish()
+    assert spans(recorder) == [("compute", 0.0, 2.0)]
+    assert recorder.spans[0].detail == "epoch 1 (unfinished)"
+    assert recorder.counters["unfinished_work_s"] == 2.0
+
+
+def test_up_parts_leave_out_outages(env, device):
+    at(env, 1.0, device.go_down)
+    at(env, 2.0, device.come_up)
+    at(env, 3.0, device.go_down)
+    env.run(until=4.0)
+    assert device.up_parts(0.5, 4.0) == [(0.5, 1.0), (2.0, 3.0)]
+    assert device.up_parts(1.2, 1.8) == []
 
 
 def test_interrupted_compute_is_recorded_as_abandoned(env, recorder, device):

@@ -239,7 +239,7 @@ def test_interrupted_sender_frees_its_bandwidth(cluster):
     assert rec.bytes_per_link["uplink"] == S + S // 4
     assert rec.counters["aborted_transfers"] == 1
     assert cluster.net.solver.active == []
-    assert cluster.net._transfers == []
+    assert not cluster.net._transfers
 
 
 def test_interrupt_during_latency_sends_nothing(cluster):

@@ -20,15 +20,49 @@ def nano():
     return builtin_device_profiles()["jetson-nano"]
 
 
-def test_overlapping_spans_of_one_kind_count_once(nano):
+STATES = ("compute_s", "send_s", "recv_s", "wait_s", "idle_s", "down_s")
+
+
+def test_overlapping_spans_of_one_kind_count_once_and_compute_outranks_sending(nano):
     recorder = Recorder()
     recorder.span("d", "send", 0.0, 2.0)
     recorder.span("d", "send", 1.0, 3.0)
     recorder.span("d", "compute", 2.5, 4.0)
     summary = device_summary(recorder, {"d": nano}, end=10.0)["d"]
-    assert summary["send_s"] == 3.0
+    assert summary["send_s"] == 2.5  # [2.5, 3] is computing
     assert summary["compute_s"] == 1.5
     assert summary["idle_s"] == 6.0  # busy [0, 4]
+
+
+def test_states_partition_the_run_by_precedence(nano):
+    recorder = Recorder()
+    recorder.span("d", "wait", 0.0, 10.0)  # blocked on others the whole run ...
+    recorder.span("d", "compute", 1.0, 3.0)  # ... but a second role computes meanwhile
+    recorder.span("d", "lost", 2.0, 4.0)
+    recorder.span("d", "background", 3.5, 4.5)
+    recorder.span("d", "recv", 4.0, 6.0)
+    recorder.span("d", "send", 5.0, 7.0)
+    recorder.span("d", "down", 6.5, 8.0)
+    summary = device_summary(recorder, {"d": nano}, end=12.0)["d"]
+    assert {k: summary[k] for k in STATES} == {
+        "compute_s": 3.5,  # [1, 4.5]: training, lost work and the background job
+        "send_s": 1.5,  # [5, 6.5]
+        "recv_s": 0.5,  # [4.5, 5]
+        "wait_s": 3.0,  # [0, 1] and [8, 10]
+        "idle_s": 2.0,  # [10, 12]
+        "down_s": 1.5,  # [6.5, 8]
+    }
+    assert sum(summary[k] for k in STATES) == 12.0
+    assert summary["lost_work_s"] == 2.0
+    assert summary["background_s"] == 1.0
+
+
+def test_energy_counts_background_jobs_as_computing(nano):
+    recorder = Recorder()
+    recorder.span("d", "background", 0.0, 2.0)
+    summary = device_summary(recorder, {"d": nano}, end=4.0)["d"]
+    power = nano.power_w
+    assert summary["energy_j"] == pytest.approx(power.idle * 4.0 + (power.compute - power.idle) * 2)
 
 
 def test_energy_charges_idle_power_plus_extra_for_activity(nano):
