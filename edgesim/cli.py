@@ -113,19 +113,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Every check ``run`` makes before it starts (:mod:`edgesim.preflight`), on every file."""
+    from edgesim import preflight
     from edgesim.config import load_scenario
-    from edgesim.runner import check_names, outages_of
 
+    failed = 0
     for path in args.scenarios:
-        loaded = load_scenario(path)
-        check_names(loaded)
-        outages_of(loaded)
+        try:
+            loaded = load_scenario(path)
+            preflight.check(loaded)
+        except EdgesimError as exc:  # report it, and go on to the next file
+            failed += 1
+            message = f"[bold red]error:[/] {escape(str(exc))}"
+            console.print(message, highlight=False, soft_wrap=True)
+            continue
         fleet = loaded.fleet
         out.print(
             f"{path}: ok — {len(fleet.devices)} devices, {len(fleet.links)} links, "
             f"{len(loaded.scenario.schemes)} schemes"
         )
-    return 0
+    return 2 if failed else 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

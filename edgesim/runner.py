@@ -22,6 +22,7 @@ import simpy
 import torch
 
 import edgesim
+from edgesim import preflight
 from edgesim.cluster import background
 from edgesim.cluster.clock import Clock
 from edgesim.cluster.device import Device
@@ -39,10 +40,10 @@ from edgesim.cluster.network import Network
 from edgesim.config import LoadedScenario
 from edgesim.config.scenario import BackgroundTask, ObservedSubset, Scenario
 from edgesim.config.schemes import SchemeSpec, scheme_label
-from edgesim.errors import ConfigError, EdgesimError, did_you_mean
-from edgesim.learning.datasets import DATASETS, Dataset, load_dataset
+from edgesim.errors import EdgesimError, did_you_mean
+from edgesim.learning.datasets import Dataset, load_dataset
 from edgesim.learning.flops import workload_of
-from edgesim.learning.models import MODELS, build_model
+from edgesim.learning.models import build_model
 from edgesim.learning.partition import partition, train_validation_split
 from edgesim.learning.training import Optimizer
 from edgesim.metrics.recorder import Recorder
@@ -68,20 +69,12 @@ class Prepared:
 
 
 def check_names(loaded: LoadedScenario) -> None:
-    """References the schema cannot check because they live in the learning layer."""
-    scenario = loaded.scenario
-    problems = []
-    if scenario.data.dataset not in DATASETS:
-        problems.append(
-            f"data.dataset: unknown dataset '{scenario.data.dataset}'"
-            f"{did_you_mean(scenario.data.dataset, DATASETS)}"
-        )
-    for field in ("model", "small_model"):
-        name = getattr(scenario.training, field)
-        if name not in MODELS:
-            problems.append(f"training.{field}: unknown model '{name}'{did_you_mean(name, MODELS)}")
-    if problems:
-        raise ConfigError(loaded.source, problems)
+    """Everything a run would reject beyond the schema, before any scheme starts.
+
+    Names, data folder, labels, partition, scheme needs, trace: see
+    :mod:`edgesim.preflight`, which ``edgesim validate`` runs too.
+    """
+    preflight.check(loaded)
 
 
 def select_schemes(scenario: Scenario, names: list[str] | None) -> list[SchemeSpec]:
@@ -275,7 +268,6 @@ def run_scheme(
         recorder,
         fleet.server,
     )
-
 
     def go_down(target: str) -> None:
         if target in devices:

@@ -1,8 +1,9 @@
 """Device and link profiles: what a piece of hardware can do, with cited sources.
 
-Profiles live as YAML files (``device_profiles/<name>.yaml`` and
-``edgesim/cluster/link_profiles.yaml``); a scenario refers to one by name, by
-file path, or defines one inline. The cost model reads only these numbers.
+Profiles live as YAML files inside the package (``edgesim/device_profiles/<name>.yaml``
+and ``edgesim/cluster/link_profiles.yaml``, shipped as package data so that an
+installed wheel, e.g. on a Ray worker, finds them); a scenario refers to one by
+name, by file path, or defines one inline. The cost model reads only these numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgesim.config.loading import load_yaml, validate
 from edgesim.errors import EdgesimError, did_you_mean
 
-PROFILE_DIR = Path(__file__).resolve().parents[2] / "device_profiles"
+PROFILE_DIR = Path(__file__).resolve().parents[1] / "device_profiles"
 LINK_PROFILE_FILE = Path(__file__).resolve().parents[1] / "cluster" / "link_profiles.yaml"
 
 
@@ -55,7 +56,7 @@ class LinkProfile(Strict):
 
 @cache
 def builtin_device_profiles() -> dict[str, DeviceProfile]:
-    """Every profile shipped in ``device_profiles/``, by name."""
+    """Every profile shipped in ``edgesim/device_profiles/``, by name."""
     profiles = {}
     for path in sorted(PROFILE_DIR.glob("*.yaml")):
         profile = load_device_profile(path)

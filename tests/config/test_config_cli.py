@@ -89,6 +89,6 @@ def test_profiles_step_times_as_json(capsys) -> None:
         32,
     )
     times = report["train_step_s"]
-    assert set(times) == {p.stem for p in (ROOT / "device_profiles").glob("*.yaml")}
+    assert set(times) == {p.stem for p in (ROOT / "edgesim" / "device_profiles").glob("*.yaml")}
     assert all(t > 0 for t in times.values())
     assert 10 <= times["jetson-nano"] / times["rtx-2080ti"] <= 20

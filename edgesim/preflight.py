@@ -1,0 +1,345 @@
+"""Pre-flight: everything ``edgesim run`` would reject, found before the first scheme starts.
+
+``load_scenario`` checks the schema and the references inside the file; what
+is left can only be known by looking outside it — the learning layer's names,
+the data folder, the labels in the data, the trace file — or across sections
+(a scheme that needs data the partition does not give the server). Without
+this pass ``run`` would find such a mistake minutes in, after other schemes,
+in a message that names no field. Every check here is cheap: data folders are
+listed and label files read, never whole datasets; every problem is reported
+at once, each at its YAML path, as one :class:`ConfigError`.
+
+``edgesim validate`` and :func:`edgesim.runner.run_scenario` both call :func:`check`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from edgesim.cluster.faults import read_trace
+from edgesim.config import LoadedScenario
+from edgesim.errors import ConfigError, EdgesimError, did_you_mean
+from edgesim.learning.datasets import DATASETS, IMAGE_EXTENSIONS
+from edgesim.learning.models import MODELS
+from edgesim.learning.partition import partition
+
+DATA_ON_DISK = {
+    "mnist": "the MNIST IDX files",
+    "cifar10": "the CIFAR-10 batches",
+    "image-folder": "a folder of one sub-folder of images per class",
+}
+"""Datasets read from ``data.path``, and what that path must hold."""
+
+SERVER_DATA_SCHEMES = ("distill-fl", "async-distill-fl", "gear")
+"""Schemes that distil on the server's data (handoff and ecavg are checked with the fleet)."""
+
+TEN_CLASSES = ("mnist", "cifar10")
+
+SYNTHETIC_SAMPLES, SYNTHETIC_CLASSES = 2000, 10  # load_dataset's defaults, as the runner uses
+
+
+@dataclass(frozen=True)
+class LabelFacts:
+    """What the data holds, learnt without loading samples; ``None`` where that is not cheap."""
+
+    classes: int
+    train: Counter[int] | None  # training samples per label
+    test: frozenset[int] | None  # labels present in the test set
+
+
+def check(loaded: LoadedScenario) -> None:
+    """Raise one ConfigError listing every problem ``run`` would otherwise hit late."""
+    found = problems(loaded)
+    if found:
+        raise ConfigError(loaded.source, found)
+
+
+def problems(loaded: LoadedScenario) -> list[str]:
+    """Every problem as ``yaml.path: what is wrong``; empty if the scenario can run."""
+    found = names(loaded)
+    facts: LabelFacts | None = None
+    if loaded.scenario.data.dataset in DATASETS:
+        facts, data_problems = data_files(loaded)
+        found += data_problems
+    found += placement(loaded, facts)
+    found += schemes(loaded)
+    found += failures(loaded)
+    return found
+
+
+def names(loaded: LoadedScenario) -> list[str]:
+    """Dataset and model names, which live in the learning layer's registries."""
+    scenario = loaded.scenario
+    found = []
+    dataset = scenario.data.dataset
+    if dataset not in DATASETS:
+        found.append(f"data.dataset: unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}")
+    for field in ("model", "small_model"):
+        name = getattr(scenario.training, field)
+        if name not in MODELS:
+            found.append(f"training.{field}: unknown model '{name}'{did_you_mean(name, MODELS)}")
+    return found
+
+
+# --------------------------------------------------------------------------- data folder
+
+
+def data_files(loaded: LoadedScenario) -> tuple[LabelFacts | None, list[str]]:
+    """The data folder holds what the dataset's loader reads; and the labels, where cheap."""
+    data = loaded.scenario.data
+    if data.dataset == "digits":
+        return _digits(data.test_fraction), []
+    if data.dataset == "synthetic":
+        labels = Counter((np.arange(SYNTHETIC_SAMPLES) % SYNTHETIC_CLASSES).tolist())
+        return _split(labels, data.test_fraction, "synthetic")
+    facts, found = _on_disk(data.dataset, data.path, loaded.base_dir, data.test_fraction)
+    if facts is None and data.dataset in TEN_CLASSES:  # the labels' range is known anyway
+        facts = LabelFacts(10, None, None)
+    return facts, found
+
+
+def _on_disk(
+    dataset: str, path: str | None, base_dir: Path, test_fraction: float
+) -> tuple[LabelFacts | None, list[str]]:
+    if path is None:
+        return None, [f"data.path: dataset '{dataset}' needs a path to {DATA_ON_DISK[dataset]}"]
+    root = (base_dir / path).resolve()
+    if not root.is_dir():
+        return None, [f"data.path: {root} is not a directory (dataset '{dataset}')"]
+    if dataset == "mnist":
+        return _mnist(root)
+    if dataset == "cifar10":
+        return _cifar10(root)
+    return _image_folder(root, test_fraction)
+
+
+@cache
+def _digits(test_fraction: float) -> LabelFacts:
+    from sklearn.datasets import load_digits
+
+    return _split(Counter(load_digits().target.tolist()), test_fraction, "digits")[0]
+
+
+def _split(
+    per_class: Counter[int], test_fraction: float, name: str
+) -> tuple[LabelFacts, list[str]]:
+    """The loader's stratified split (each class keeps one training sample), by counts."""
+    test = {
+        c: min(math.floor(test_fraction * n + 0.5), max(n - 1, 0)) for c, n in per_class.items()
+    }
+    train = Counter({c: n - test[c] for c, n in per_class.items()})
+    facts = LabelFacts(len(per_class), train, frozenset(c for c, n in test.items() if n))
+    if not sum(test.values()):
+        return facts, [
+            f"data.test_fraction: dataset '{name}' would have no test sample "
+            f"({sum(per_class.values())} samples); use more samples or a larger test_fraction"
+        ]
+    return facts, []
+
+
+def _mnist(root: Path) -> tuple[LabelFacts | None, list[str]]:
+    found, labels = [], {}
+    for prefix in ("train", "t10k"):
+        files = {}
+        for kind, ndim in (("images", 3), ("labels", 1)):
+            name = f"{prefix}-{kind}-idx{ndim}-ubyte"
+            file = next((f for f in (root / name, root / f"{name}.gz") if f.is_file()), None)
+            if file is None:
+                found.append(f"data.path: missing {root / name} (or {name}.gz)")
+                continue
+            try:
+                files[kind] = _idx_header(file, ndim)
+            except EdgesimError as exc:
+                found.append(f"data.path: {exc}")
+        if len(files) == 2 and files["images"][0][0] != files["labels"][0][0]:
+            found.append(
+                f"data.path: {prefix} has {files['labels'][0][0]} labels "
+                f"but {files['images'][0][0]} images"
+            )
+        if "labels" in files:
+            labels[prefix] = files["labels"][1]
+    if found:
+        return None, found
+    train = Counter(labels["train"].tolist())
+    return LabelFacts(10, train, frozenset(labels["t10k"].tolist())), []
+
+
+def _idx_header(path: Path, ndim: int) -> tuple[tuple[int, ...], np.ndarray | None]:
+    """An IDX file's sizes, and its data if it is a (small) label file."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(4 + 4 * ndim)
+            if len(head) < 4 + 4 * ndim or head[:2] != b"\x00\x00" or head[2] != 0x08:
+                raise EdgesimError(f"{path}: not an IDX file of uint8 (header {head[:4].hex()})")
+            if head[3] != ndim:
+                raise EdgesimError(f"{path}: {head[3]} dimensions, expected {ndim}")
+            dims = tuple(int(d) for d in np.frombuffer(head, ">u4", count=ndim, offset=4))
+            data = np.frombuffer(handle.read(), np.uint8) if ndim == 1 else None
+    except (OSError, EOFError) as exc:
+        raise EdgesimError(f"{path}: cannot read ({exc})") from None
+    if path.suffix != ".gz" and path.stat().st_size != len(head) + math.prod(dims):
+        raise EdgesimError(
+            f"{path}: header says {dims} = {math.prod(dims)} bytes of data, "
+            f"file holds {path.stat().st_size - len(head)}"
+        )
+    if data is not None and len(data) != dims[0]:
+        raise EdgesimError(f"{path}: header says {dims[0]} labels, file holds {len(data)}")
+    if data is not None and data.size and data.max() > 9:
+        raise EdgesimError(f"{path}: label {data.max()} outside 0..9")
+    return dims, data
+
+
+def _cifar10(root: Path) -> tuple[LabelFacts | None, list[str]]:
+    if (root / "cifar-10-batches-py").is_dir():
+        root = root / "cifar-10-batches-py"
+    found = []
+    if not any((root / f"data_batch_{i}").is_file() for i in range(1, 6)):
+        found.append(f"data.path: {root}: no CIFAR-10 data_batch_1..5 found")
+    if not (root / "test_batch").is_file():
+        found.append(f"data.path: missing {root / 'test_batch'}")
+    # The labels sit inside 30 MB pickles: not cheap, so only their range is known.
+    return (None if found else LabelFacts(10, None, None)), found
+
+
+def _image_folder(root: Path, test_fraction: float) -> tuple[LabelFacts | None, list[str]]:
+    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        return None, [f"data.path: {root}: no class sub-folders (expected {root}/<class>/<image>)"]
+    found, per_class = [], Counter()
+    for label, folder in enumerate(classes):
+        images = [
+            f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS
+        ]
+        if not images:
+            found.append(f"data.path: {folder}: class folder holds no images")
+        per_class[label] = len(images)
+    if found:
+        return None, found
+    return _split(per_class, test_fraction, "image-folder")
+
+
+# --------------------------------------------------------------------------- who holds what
+
+
+def placement(loaded: LoadedScenario, facts: LabelFacts | None) -> list[str]:
+    """The partition can be made, and every label the scenario names is in the data."""
+    scenario, fleet = loaded.scenario, loaded.fleet
+    spec = scenario.data.partition
+    found = []
+    if not fleet.clients:
+        found.append("devices: no client to hold training data (every device is the server)")
+    if fleet.server is None:
+        if spec.server_share > 0:
+            found.append("data.partition.server_share: > 0 needs a device with role: server")
+        if spec.server_copies is not None:
+            found.append("data.partition.server_copies: needs a device with role: server")
+    if facts is None:
+        return found
+    labels = range(facts.classes)
+    for name, subset in sorted(scenario.observe.subsets.items()):
+        present = facts.test if facts.test is not None else labels
+        for i, label in enumerate(subset.labels):
+            if label not in present:
+                found.append(
+                    f"observe.subsets.{name}.labels[{i}]: no test sample has label {label} "
+                    f"(labels: 0..{facts.classes - 1})"
+                )
+    if spec.personal_class is not None:
+        label = spec.personal_class[1]
+        trained = set(labels) if facts.train is None else {c for c, n in facts.train.items() if n}
+        if label not in trained:
+            found.append(
+                f"data.partition.personal_class[1]: no training sample has label {label} "
+                f"(labels: 0..{facts.classes - 1})"
+            )
+    if found or facts.train is None:
+        return found
+    # The real split on labels of the same counts: sizes (and so every error) are the same.
+    train = np.repeat(np.array(sorted(facts.train)), [facts.train[c] for c in sorted(facts.train)])
+    try:
+        partition(
+            train,
+            fleet.clients,
+            kind=spec.kind,
+            rng=np.random.default_rng([scenario.seed, 0xDA7A]),  # as edgesim.runner.prepare
+            alpha=spec.alpha,
+            shards_per_device=spec.shards_per_device,
+            server_id=fleet.server,
+            server_share=spec.server_share,
+            personal_class=spec.personal_class,
+            server_copies=spec.server_copies,
+        )
+    except EdgesimError as exc:
+        found.append(f"data.partition: {exc}")
+    return found
+
+
+# --------------------------------------------------------------------------- schemes
+
+
+def schemes(loaded: LoadedScenario) -> list[str]:
+    """What a scheme needs from the rest of the scenario, beyond the fleet's checks."""
+    scenario, fleet = loaded.scenario, loaded.fleet
+    spec = scenario.data.partition
+    server_has_data = spec.server_share > 0 or spec.server_copies is not None
+    found = []
+    for i, scheme in enumerate(scenario.schemes):
+        if fleet.server is None:
+            continue  # reported by the fleet: every scheme but local needs a server
+        if scheme.scheme in SERVER_DATA_SCHEMES and not server_has_data:
+            found.append(
+                f"schemes[{i}]: scheme '{scheme.scheme}' distils on the server's data: "
+                "set data.partition.server_share > 0 (or server_copies)"
+            )
+        if scheme.scheme == "async-distill-fl":
+            distiller = scheme.distillation_server or fleet.server
+            devices = [d.id for d in fleet.devices]
+            if distiller not in devices:
+                found.append(
+                    f"schemes[{i}].distillation_server: unknown device '{distiller}'"
+                    f"{did_you_mean(distiller, devices)}"
+                )
+            elif not [c for c in fleet.clients if c != distiller]:
+                found.append(
+                    f"schemes[{i}].distillation_server: no FL client is left besides "
+                    f"the distillation server '{distiller}'"
+                )
+    return found
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def failures(loaded: LoadedScenario) -> list[str]:
+    """The trace file parses and names known targets; departures that would never end."""
+    scenario = loaded.scenario
+    found = []
+    if scenario.failures.departures and scenario.background and scenario.horizon_s is None:
+        found.append(
+            "horizon_s: failures.departures with background tasks needs a horizon_s (the tasks "
+            "of the devices still up never stop, so a scheme waiting for a device that left "
+            "never ends)"
+        )
+    trace = scenario.failures.trace
+    if trace is None:
+        return found
+    try:
+        outages = read_trace((loaded.base_dir / trace).resolve())
+    except EdgesimError as exc:
+        return [*found, f"failures.trace: {exc}"]
+    known = set(scenario.device_ids()) | {g.id for g in scenario.devices}
+    known |= {link.name for link in loaded.fleet.links}
+    unknown = sorted({o.target for o in outages} - known)
+    found += [
+        f"failures.trace: {trace}: unknown device or link '{target}'{did_you_mean(target, known)}"
+        for target in unknown
+    ]
+    return found
