@@ -3,7 +3,11 @@
 Pure functions of the loaded ``results.json`` (see docs/results.md), shared by the
 summary table, the verdict and the figures, so every part of the page states the
 same number the same way. Keys added later (``bytes_curve``, per-device
-``deadline_misses``) are optional: older results still render.
+``deadline_misses``, ``stalled``) are optional: older results still render.
+
+A stalled run stopped before doing what it was asked (its protocol waits for devices
+that never return): its makespan, bytes and energy are those of a run cut short, so
+every view that compares runs leaves it out of "best" and says that it stalled.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import isclose
+
+from edgesim.report import fmt
 
 Points = list[tuple[float, float]]
 
@@ -26,6 +33,32 @@ def run_names(runs: Sequence[dict]) -> list[str]:
     """
     bases = [str(run.get("label") or run.get("scheme") or f"run {i}") for i, run in enumerate(runs)]
     return [base if bases.count(base) == 1 else f"{base} #{i + 1}" for i, base in enumerate(bases)]
+
+
+@dataclass(frozen=True)
+class Stall:
+    """When a run stalled and why (``reason`` is empty in results that only count it)."""
+
+    at_s: float
+    reason: str
+
+    def phrase(self) -> str:
+        return f"stalled at {fmt.seconds(self.at_s)}"
+
+
+def stall(run: dict) -> Stall | None:
+    """The run's stall, from ``stalled`` or, in older results, ``counters.stalled``.
+
+    Older results only counted the stall; the run then ended at its last event, so
+    its ``sim_time_s`` is when it stalled.
+    """
+    found = run.get("stalled")
+    if isinstance(found, dict):
+        at = found.get("at_s", run.get("sim_time_s"))
+        return Stall(float(at or 0.0), str(found.get("reason") or ""))
+    if float((run.get("counters") or {}).get("stalled") or 0) > 0:
+        return Stall(float(run.get("sim_time_s") or 0.0), "")
+    return None
 
 
 def base_label(run: dict) -> str:

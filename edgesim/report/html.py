@@ -30,7 +30,7 @@ from edgesim.report.figures.timeline import (
     timeline_spans,
 )
 from edgesim.report.page import Section, assemble_page, figure_html, note, text, write_page
-from edgesim.report.summary import summary_table
+from edgesim.report.summary import stall_tag, summary_table
 from edgesim.report.verdict import verdict
 
 
@@ -175,7 +175,7 @@ def _timelines(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> st
             )
         )
     for i, (run, name) in enumerate(zip(runs, names, strict=True)):
-        parts.append(f"<h3>{text(name)}</h3>")
+        parts.append(f"<h3>{text(name)}{stall_tag(run)}</h3>")
         spans = spans_of(run.get("timeline") or [])
         if not spans:
             parts.append(note("No timeline events recorded."))
@@ -199,10 +199,12 @@ def _timelines(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> st
 def _breakdown(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
     per_profile = facts.profiles(scenario) if _big(scenario) else None
     return figure_html("fig-breakdown", breakdown_figure(runs, names, per_profile)) + note(
-        "Simulated seconds per device, one group per run"
-        + (" (the mean device of each profile)" if per_profile else "")
-        + ". Communication adds send and receive time; activities that overlap on a device "
-        "count in each."
+        "Each device's run split into the state it was in, as shares of the run, one group "
+        "per run" + (" (the mean device of each profile)" if per_profile else "") + ". A "
+        "device is in one state at a time, the first that applies of down, compute, send, "
+        "receive, wait and idle, so a bar adds up to the whole run; compute is split into "
+        "useful work, work lost (to failures or deadlines) and background tasks. Hover for "
+        "seconds."
     )
 
 
@@ -279,7 +281,10 @@ def spread_points(scenario: dict, runs: Sequence[dict]) -> list[Point]:
             "energy_j": facts.total_energy(run),
             "sim_time_s": run.get("sim_time_s"),
         }
-        points.append(Point(facts.base_label(run), name, seed, values))
+        found = facts.stall(run)
+        points.append(
+            Point(facts.base_label(run), name, seed, values, found.phrase() if found else "")
+        )
     return points
 
 
@@ -287,9 +292,12 @@ def _across(scenario: dict, runs: Sequence[dict]) -> str:
     points = spread_points(scenario, runs)
     settings = len({p.x for p in points})
     seeds = len({p.seed for p in points})
+    stalled = sum(1 for p in points if p.stalled)
     fig = spread_figure(points, SPREAD_METRICS, "scenario" if settings > 1 else "")
     return figure_html("fig-across", fig) + note(
-        f"{len(runs)} runs from {settings} scenario(s) and {seeds} seed(s). Line: the mean "
-        "over seeds; bar: lowest to highest; dots: each seed. The per-device views above "
-        "show the runs of the first file."
+        f"{len(runs)} runs from {settings} scenario(s) and {seeds} seed(s)"
+        + (f", {stalled} of them stalled" if stalled else "")
+        + ". Line: the mean over seeds; bar: lowest to highest; dots: each seed"
+        + ("; crosses: stalled runs, left out of the mean and the bar" if stalled else "")
+        + ". The per-device views above show the runs of the first file."
     )

@@ -53,6 +53,8 @@ table.summary th, table.summary td { border: 1px solid #ccc; padding: 0.25rem 0.
 table.summary th { background: #f3f3f3; }
 table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td.best { font-weight: 700; background: #e3f2e5; }
+table.summary tr.stalled td { background: #fff4e0; }
+span.stalled { color: #9a4d00; font-weight: 600; white-space: nowrap; }
 .note { color: #555; font-size: 0.85rem; }
 .plotly-graph-div { width: 100%; }
 """

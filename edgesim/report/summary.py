@@ -2,7 +2,9 @@
 
 Columns come in groups (accuracy, traffic, waiting, cost and failures) under a
 two-row header. A column's best value is marked only when runs differ in it; a
-missing value (a target never reached, a figure not recorded) reads "—".
+missing value (a target never reached, a figure not recorded) reads "—". A stalled
+run is flagged next to its name and never marked best: its figures are those of a
+run cut short, so only runs that finished compete for the marks.
 """
 
 from __future__ import annotations
@@ -92,12 +94,22 @@ def columns(scenario: dict, runs: Sequence[dict]) -> list[Column]:
 
 
 def best_values(cols: Sequence[Column], runs: Sequence[dict]) -> list[float | None]:
-    """Per column, the value to mark: None when no two runs differ."""
+    """Per column, the value to mark: None when no two finished (not stalled) runs differ."""
+    finished = [run for run in runs if facts.stall(run) is None]
     marked = []
     for column in cols:
-        present = [v for v in (column.value(run) for run in runs) if v is not None]
+        present = [v for v in (column.value(run) for run in finished) if v is not None]
         marked.append(column.best(present) if len(set(present)) > 1 else None)
     return marked
+
+
+def stall_tag(run: dict) -> str:
+    """`` <span class="stalled">stalled at 3.2 s</span>`` (why, on hover) or "" if it finished."""
+    found = facts.stall(run)
+    if found is None:
+        return ""
+    why = text(found.reason or "it waits for devices that never return")
+    return f' <span class="stalled" title="{why}">{text(found.phrase())}</span>'
 
 
 def summary_table(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
@@ -115,20 +127,27 @@ def summary_table(scenario: dict, runs: Sequence[dict], names: Sequence[str]) ->
     sub = "".join(f'<th title="{text(c.hint)}">{text(c.title)}</th>' for c in cols)
     rows = []
     for run, name in zip(runs, names, strict=True):
-        cells = [f"<td>{text(name)}</td>", f"<td>{text(run.get('scheme', ''))}</td>"]
+        stalled = facts.stall(run) is not None
+        cells = [
+            f"<td>{text(name)}{stall_tag(run)}</td>",
+            f"<td>{text(run.get('scheme', ''))}</td>",
+        ]
         for column, top_value in zip(cols, best, strict=True):
             value = column.value(run)
-            css = "num best" if value is not None and value == top_value else "num"
+            css = "num best" if not stalled and value is not None and value == top_value else "num"
             shown = "—" if value is None else column.show(value)
             cells.append(f'<td class="{css}">{text(shown)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
+        row_class = ' class="stalled"' if stalled else ""
+        rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     table = (
         f'<div class="scroll"><table class="summary">\n<thead><tr>{top}</tr>\n'
         f"<tr>{sub}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>"
     )
     return table + note(
         "Marked: the best value of each column (highest accuracy, lowest otherwise), when runs "
-        "differ. — : never reached or not recorded. Times are simulated. Waiting: the share of "
+        "differ; a stalled run (it stopped before finishing what it was asked, waiting for "
+        "devices that never return) is never marked, its figures are those of a run cut "
+        "short. — : never reached or not recorded. Times are simulated. Waiting: the share of "
         "the run a client spent blocked on others (a round to end, a retry after a failure); "
         "the server is left out. Hover a column title for its definition."
     )

@@ -3,12 +3,15 @@
 For every varied path, one figure per metric: the mean across seeds with its
 95 % interval as error bars, one line per scheme (and per value of the other
 varied paths, when there are several). Then one table with every grid point ×
-scheme. Built on the shared page shell of :mod:`edgesim.report.page`.
+scheme. Runs that stalled are named in the header and counted wherever a mean is
+shown: the aggregate leaves them out of the statistics (edgesim.sweep.aggregate).
+Built on the shared page shell of :mod:`edgesim.report.page`.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,10 +75,31 @@ def _header(summary: dict[str, Any]) -> str:
         if missing
         else ""
     )
+    stalled = summary.get("stalled_runs") or []
+    stalled_note = (
+        note(
+            '<span class="stalled">Stalled runs</span> (they stopped before finishing what '
+            "was asked; left out of every statistic): "
+            + text(
+                ", ".join(
+                    f"{s['label']} at {s['point']} seed {s['seed']}, {fmt.seconds(s['at_s'])}"
+                    + (f" ({s['reason']})" if s.get("reason") else "")
+                    for s in stalled
+                )
+            )
+        )
+        if stalled
+        else ""
+    )
     return (
         f"<header>\n<h1>{text(header['name'])}</h1>\n<p>{text(header['description'])}</p>\n"
-        f'<dl class="facts">\n{rows}\n</dl>\n{missing_note}\n</header>'
+        f'<dl class="facts">\n{rows}\n</dl>\n{missing_note}\n{stalled_note}\n</header>'
     )
+
+
+def _stalled_counts(summary: dict[str, Any]) -> Counter[tuple[str, str]]:
+    """Stalled runs per (point id, scheme label)."""
+    return Counter((s["point"], s["label"]) for s in summary.get("stalled_runs") or [])
 
 
 def _index(summary: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -84,6 +108,7 @@ def _index(summary: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]
 
 def _figures(summary: dict[str, Any], path: str, number: int) -> str:
     rows = _index(summary)
+    stalled = _stalled_counts(summary)
     points = summary["points"]
     others = [p for p in summary["sweep"]["vary"] if p != path]
     xs = [point["values"][path] for point in points]
@@ -97,7 +122,9 @@ def _figures(summary: dict[str, Any], path: str, number: int) -> str:
                 rest = ", ".join(f"{o}={_value_text(point['values'][o])}" for o in others)
                 groups.setdefault(rest, []).append(point)
             for rest, members in groups.items():
-                fig.add_trace(_trace(entry["label"], rest, members, path, metric, rows, numeric))
+                fig.add_trace(
+                    _trace(entry["label"], rest, members, path, metric, rows, stalled, numeric)
+                )
         fig.update_layout(
             template=TEMPLATE,
             title=plot_text(f"{metric['title']} against {path}"),
@@ -115,7 +142,7 @@ def _figures(summary: dict[str, Any], path: str, number: int) -> str:
         note(
             "Mean across seeds; error bars: 95 % Student-t interval. A point is missing "
             "where no seed has a value (a target never reached); hover shows how many "
-            "seeds contributed."
+            "seeds contributed and how many stalled (stalled runs are left out)."
         )
     )
     return "\n".join(parts)
@@ -128,6 +155,7 @@ def _trace(
     path: str,
     metric: dict[str, Any],
     rows: dict[tuple[str, str, str], dict[str, Any]],
+    stalled: Counter[tuple[str, str]],
     numeric: bool,
 ) -> go.Scatter:
     xs, ys, up, down, hover = [], [], [], [], []
@@ -140,10 +168,12 @@ def _trace(
         interval = row["ci95"] if row else None
         up.append(interval[1] - mean if interval else 0.0)
         down.append(mean - interval[0] if interval else 0.0)
+        stalls = stalled[(point["id"], label)]
         hover.append(
             plot_text(
                 f"{_format(metric, mean)} ({row['n'] if row else 0} of "
-                f"{row['of'] if row else 0} seeds)"
+                f"{row['of'] if row else 0} seeds"
+                + (f"; {stalls} stalled, left out)" if stalls else ")")
             )
         )
     name = label if not rest else f"{label}, {rest}"
@@ -179,6 +209,7 @@ def _cell(metric: dict[str, Any], row: dict[str, Any] | None) -> str:
 
 def _table(summary: dict[str, Any]) -> str:
     rows = _index(summary)
+    stalled = _stalled_counts(summary)
     paths = list(summary["sweep"]["vary"])
     metrics = summary["metrics"]
     head = "".join(
@@ -189,17 +220,21 @@ def _table(summary: dict[str, Any]) -> str:
         for entry in summary["labels"]:
             cells = [f"<td>{text(point['id'])}</td>"]
             cells += [f"<td>{text(_value_text(point['values'][p]))}</td>" for p in paths]
-            cells.append(f"<td>{text(entry['label'])}</td>")
+            stalls = stalled[(point["id"], entry["label"])]
+            tag = f' <span class="stalled">{stalls} stalled</span>' if stalls else ""
+            cells.append(f"<td>{text(entry['label'])}{tag}</td>")
             for m in metrics:
                 row = rows.get((point["id"], entry["label"], m["key"]))
                 cells.append(f'<td class="num">{text(_cell(m, row))}</td>')
-            body.append(f"<tr>{''.join(cells)}</tr>")
+            row_class = ' class="stalled"' if stalls else ""
+            body.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     return (
         f'<div class="scroll"><table class="summary">\n<thead><tr>{head}</tr></thead>\n'
         f"<tbody>\n{chr(10).join(body)}\n</tbody>\n</table></div>\n"
         + note(
             "Mean [95 % interval] across seeds. (k of n): only k seeds have a value "
-            "(the others never reached the target). Waiting share: mean over devices of "
+            "(the others never reached the target, or stalled: a stalled run is left out "
+            "of every statistic). Waiting share: mean over devices of "
             "the share of the run spent waiting on others. Work lost: device-seconds of "
             "compute lost to failures, summed over devices."
         )

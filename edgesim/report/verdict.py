@@ -4,6 +4,10 @@ Each sentence answers one question a reader brings to the page (fastest to each
 target, least traffic, least waiting, most accurate at the end, what failures cost)
 and names the runner-up or the other extreme so the size of the win is visible. The
 sentences are plain text; the page escapes them.
+
+Runs that stalled come first, with when and why; they take no part in any
+comparison after that (a run cut short sends less and spends less energy than one
+that finished), so every superlative is about runs that finished.
 """
 
 from __future__ import annotations
@@ -22,16 +26,36 @@ def verdict(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> list[
     if not runs:
         return ["No runs to compare."]
     named = list(zip(names, runs, strict=True))
-    sentences = [_fastest(named, t) for t in facts.targets(scenario, runs)]
+    finished = [(name, run) for name, run in named if facts.stall(run) is None]
+    sentences = [_stalled(named)]
+    sentences += [_fastest(finished, named, t) for t in facts.targets(scenario, runs)]
     sentences += [
-        _least_traffic(named),
+        _least_traffic(finished),
         _raw_data(named),
-        _least_waiting(named, scenario),
-        _most_accurate(named),
-        _energy(named),
+        _least_waiting(finished, scenario),
+        _most_accurate(finished),
+        _energy(finished),
         _lost_work(named),
     ]
     return [s for s in sentences if s]
+
+
+def _stalled(named: Sequence[tuple[str, dict]]) -> str:
+    stalls = [(name, found) for name, run in named if (found := facts.stall(run)) is not None]
+    if not stalls:
+        return ""
+    parts = _and(
+        [
+            f"{name} at {fmt.seconds(found.at_s)}" + (f" ({found.reason})" if found.reason else "")
+            for name, found in stalls
+        ]
+    )
+    rest = (
+        "No run finished, so none is compared."
+        if len(stalls) == len(named)
+        else "The comparisons below leave stalled runs out."
+    )
+    return f"Stalled before finishing what was asked: {parts}. {rest}"
 
 
 def _ranked(
@@ -45,12 +69,16 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _fastest(named: Sequence[tuple[str, dict]], target: float) -> str:
+def _fastest(
+    finished: Sequence[tuple[str, dict]], named: Sequence[tuple[str, dict]], target: float
+) -> str:
+    """The fastest finished run to ``target``; ``missed`` names every run that never got there."""
     goal = target_name(target)
-    reached = _ranked(named, lambda r: facts.time_to_target(r, target))
+    reached = _ranked(finished, lambda r: facts.time_to_target(r, target))
     missed = [name for name, run in named if facts.time_to_target(run, target) is None]
     if not reached:
-        return f"No run reached {goal} accuracy."
+        finishing = "that finished " if len(finished) < len(named) else ""
+        return f"No run {finishing}reached {goal} accuracy."
     name, first = reached[0]
     sentence = f"Fastest to {goal} accuracy: {name}, after {fmt.seconds(first)} of simulated time"
     if len(reached) > 1:

@@ -3,17 +3,23 @@
 The interval is Student's t: ``mean ± t(0.975, n−1) · s / √n`` over the ``n``
 seeds that have a value (``s`` the sample standard deviation); with one value
 there is no interval. A time to target that was never reached has no value;
-``n`` out of ``of`` says how many seeds reached it.
+``n`` out of ``of`` says how many seeds reached it. A run that stalled (its protocol
+waited for devices that never return) is listed in ``stalled_runs`` and left out of
+``n``, the mean and the interval: its time, bytes and accuracy are those of a run cut
+short, and averaging them in would make a scheme look faster and cheaper the more
+often it stalls.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from scipy import stats
+
+from edgesim.report.facts import stall
 
 SWEEP_SCHEMA_VERSION = 1
 
@@ -81,7 +87,8 @@ def aggregate(
     """``sweep.json``: one row per point × scheme label × metric, across ``seeds``.
 
     ``run_files`` maps (point id, seed) to a finished run file; missing runs
-    are listed and left out of the statistics.
+    and stalled runs are listed and left out of the statistics (``per_seed`` still
+    shows a stalled run's value).
     """
     first = next(iter(run_files.values()), None)
     targets = list(first["scenario"]["targets"]) if first else []
@@ -98,12 +105,13 @@ def aggregate(
                 for seed in seeds
                 if (data := run_files.get((point["id"], seed))) is not None
             }
+            counted = [run for run in runs.values() if run is not None and stall(run) is None]
             for metric in metrics:
                 per_seed = {
                     str(seed): None if run is None else _number(metric.value(run))
                     for seed, run in runs.items()
                 }
-                present = [v for v in per_seed.values() if v is not None]
+                present = [v for run in counted if (v := _number(metric.value(run))) is not None]
                 mean, interval = mean_interval(present)
                 rows.append(
                     {
@@ -124,6 +132,13 @@ def aggregate(
         for seed in seeds
         if (p["id"], seed) not in run_files
     ]
+    stalled_runs = [
+        {"point": p["id"], "seed": seed, "label": run["label"], **asdict(found)}
+        for p in points
+        for seed in seeds
+        for run in run_files.get((p["id"], seed), {}).get("runs", [])
+        if (found := stall(run)) is not None
+    ]
     return {
         "schema_version": SWEEP_SCHEMA_VERSION,
         "sweep": header,
@@ -132,6 +147,7 @@ def aggregate(
         "seeds": seeds,
         "labels": [{"label": label, "scheme": scheme} for label, scheme in labels.items()],
         "missing_runs": missing,
+        "stalled_runs": stalled_runs,
         "rows": rows,
     }
 

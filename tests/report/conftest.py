@@ -20,6 +20,38 @@ PLOT_IDS = [
 """The plot containers of a two-run report, in page order."""
 
 
+SIM_TIME_S = 10.0
+"""Every synthetic run's makespan."""
+
+
+def device_summary(
+    *,
+    wait_s: float,
+    down_s: float = 0.0,
+    lost_work_s: float = 0.0,
+    background_s: float = 0.0,
+    energy_j: float = 1000.0,
+    compute_s: float = 3.0,
+    sim_time_s: float = SIM_TIME_S,
+) -> dict:
+    """A device's ``runs[].devices`` entry that partitions the run (docs/results.md).
+
+    Idle is what the other states leave of the run, so the six states add up to
+    ``sim_time_s``; lost work and background computing are parts of compute.
+    """
+    states = {"compute_s": compute_s, "send_s": 1.0, "recv_s": 0.5, "wait_s": wait_s}
+    states["down_s"] = down_s
+    idle = sim_time_s - sum(states.values())
+    assert idle >= 0 and lost_work_s + background_s <= compute_s, "not a partition"
+    return {
+        **states,
+        "idle_s": idle,
+        "lost_work_s": lost_work_s,
+        "background_s": background_s,
+        "energy_j": energy_j,
+    }
+
+
 def make_run(
     scheme: str,
     label: str,
@@ -49,7 +81,7 @@ def make_run(
         "scheme": scheme,
         "label": label,
         "primary_curve": "global" if global_curve else "devices-mean",
-        "sim_time_s": 10.0,
+        "sim_time_s": SIM_TIME_S,
         "final_accuracy": 0.85 if global_curve else 0.5,
         "time_to_accuracy_s": {"0.8": 9.0 if global_curve else None, "0.9": None},
         "bytes": {
@@ -61,16 +93,12 @@ def make_run(
         "bytes_per_link": {f"{d}--switch": int(1234 * scale) for d in devices},
         "bytes_curve": [[1.0, int(1_000_000 * scale)], [8.0, int(3_000_000 * scale)]],
         "devices": {
-            d: {
-                "compute_s": 4.0,
-                "send_s": 1.0,
-                "recv_s": 1.0,
-                "wait_s": 3.0 * scale if d != devices[0] else 9.0,
-                "idle_s": 1.0,
-                "down_s": 1.5 if d == clients[0] else 0.0,
-                "lost_work_s": 0.5 if d == clients[0] else 0.0,
-                "energy_j": 1500.0 * scale,
-            }
+            d: device_summary(
+                wait_s=2.0 * scale if d != devices[0] else 5.0,
+                down_s=1.5 if d == clients[0] else 0.0,
+                lost_work_s=0.5 if d == clients[0] else 0.0,
+                energy_j=1500.0 * scale,
+            )
             for d in devices
         },
         "curves": curves,
@@ -134,3 +162,37 @@ def small_results() -> dict:
 @pytest.fixture
 def results() -> dict:
     return small_results()
+
+
+STALL_REASON = "waits for devices that never return: nano-0"
+
+
+def stalled_run(devices: list[str], *, legacy: bool = False) -> dict:
+    """A run that stalled at 3.2 s and, cut short, looks best in every column.
+
+    ``legacy`` records the stall as older results do: only ``counters.stalled``.
+    """
+    run = make_run("handoff", "Handoff", devices, global_curve=True, scale=0.1)
+    run.update(
+        sim_time_s=3.2,
+        final_accuracy=0.99,
+        time_to_accuracy_s={"0.8": 2.0, "0.9": 3.0},
+        timeline=[event for event in run["timeline"] if event[3] <= 3.2],
+        devices={
+            d: device_summary(wait_s=0.1, compute_s=1.5, energy_j=10.0, sim_time_s=3.2)
+            for d in devices
+        },
+        counters={"rounds": 1, "deadline_misses": 0},
+    )
+    if legacy:
+        run["counters"]["stalled"] = 1
+    else:
+        run["stalled"] = {"at_s": 3.2, "reason": STALL_REASON}
+    return run
+
+
+def stalled_results(*, legacy: bool = False) -> dict:
+    """The small results plus a third run that stalled."""
+    data = small_results()
+    data["runs"].append(stalled_run([d for d, _ in SMALL_FLEET], legacy=legacy))
+    return data

@@ -1,28 +1,44 @@
-"""Where time goes: per device (or per profile, for big fleets) stacked seconds per activity."""
+"""Where time goes: each device's run split into the states it was in, as shares of the run.
+
+Per device the results partition the run (docs/results.md): at every instant a device
+is in exactly one of down, compute, send, receive, wait or idle, so the parts of one
+bar add up to the whole run. Compute is drawn as three stacked parts: useful work,
+work lost to a failure (``lost_work_s``) and a background job's computing
+(``background_s``), both of which are parts of ``compute_s``. Big fleets show one bar
+per profile: its mean device.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 
 from edgesim.report.figures import KIND_COLOURS, TEMPLATE, plot_text
 
-PARTS = (
-    ("compute", ("compute_s",), KIND_COLOURS["compute"]),
-    ("lost work", ("lost_work_s",), KIND_COLOURS["lost"]),
-    ("background task", ("background_s",), KIND_COLOURS["background"]),
-    ("communication", ("send_s", "recv_s"), KIND_COLOURS["send"]),
-    ("wait", ("wait_s",), KIND_COLOURS["wait"]),
-    ("idle", ("idle_s",), "#c7c7c7"),
-    ("down", ("down_s",), KIND_COLOURS["down"]),
+
+def _key(name: str) -> Callable[[dict], float]:
+    return lambda stats: float(stats.get(name) or 0.0)
+
+
+def _useful(stats: dict) -> float:
+    """Compute that was neither lost nor a background job's (never below zero)."""
+    parts = _key("lost_work_s")(stats) + _key("background_s")(stats)
+    return max(0.0, _key("compute_s")(stats) - parts)
+
+
+PARTS: tuple[tuple[str, Callable[[dict], float], str], ...] = (
+    ("compute", _useful, KIND_COLOURS["compute"]),
+    ("lost work", _key("lost_work_s"), KIND_COLOURS["lost"]),
+    ("background task", _key("background_s"), KIND_COLOURS["background"]),
+    ("send", _key("send_s"), KIND_COLOURS["send"]),
+    ("receive", _key("recv_s"), KIND_COLOURS["recv"]),
+    ("wait", _key("wait_s"), KIND_COLOURS["wait"]),
+    ("idle", _key("idle_s"), "#c7c7c7"),
+    ("down", _key("down_s"), KIND_COLOURS["down"]),
 )
-"""Bar segments and the per-device keys of results.json they add up."""
-
-
-def _seconds(stats: dict, keys: Sequence[str]) -> float:
-    return sum(float(stats.get(key) or 0.0) for key in keys)
+"""Bar segments, in stacking order, and the seconds each takes from a device summary."""
 
 
 def breakdown_figure(
@@ -30,15 +46,17 @@ def breakdown_figure(
     names: Sequence[str],
     device_profile: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Stacked bars of simulated seconds per activity, grouped by run.
+    """Stacked bars of each state's share of the run, one bar per device, grouped by run.
 
-    One bar per device; with ``device_profile`` (big fleets), one bar per profile
-    showing the mean device of that profile.
+    With ``device_profile`` (big fleets), one bar per profile: its mean device. The
+    hover gives the seconds and the share.
     """
     groups: list[str] = []
     members: list[str] = []
-    values: dict[str, list[float]] = {part: [] for part, _, _ in PARTS}
+    seconds: dict[str, list[float]] = {part: [] for part, _, _ in PARTS}
+    shares: dict[str, list[float]] = {part: [] for part, _, _ in PARTS}
     for run, name in zip(runs, names, strict=True):
+        makespan = float(run.get("sim_time_s") or 0.0)
         devices = run.get("devices") or {}
         if device_profile is None:
             rows = {device: [stats] for device, stats in devices.items()}
@@ -50,26 +68,30 @@ def breakdown_figure(
         for member, stats_list in rows.items():
             groups.append(plot_text(name))
             members.append(plot_text(member))
-            for part, keys, _ in PARTS:
-                total = sum(_seconds(stats, keys) for stats in stats_list)
-                values[part].append(total / len(stats_list))
+            for part, value, _ in PARTS:
+                mean = sum(value(stats) for stats in stats_list) / len(stats_list)
+                seconds[part].append(mean)
+                shares[part].append(mean / makespan if makespan > 0 else 0.0)
     traces = [
         go.Bar(
             x=[groups, members],
-            y=values[part],
+            y=shares[part],
+            customdata=seconds[part],
             name=part,
             marker_color=colour,
-            hovertemplate=f"%{{x}}<br>{part}: %{{y:.4f}} s<extra></extra>",
+            hovertemplate=(
+                f"%{{x}}<br>{part}: %{{customdata:.4f}} s, %{{y:.1%}} of the run<extra></extra>"
+            ),
         )
         for part, _, colour in PARTS
-        if any(v > 0 for v in values[part])
+        if any(v > 0 for v in seconds[part])
     ]
     fig = go.Figure(traces)
     fig.update_layout(
         template=TEMPLATE,
         barmode="stack",
         height=480,
-        yaxis_title="simulated seconds",
+        yaxis={"title": "share of the run", "tickformat": ".0%"},
         legend={"orientation": "h", "y": 1.08},
         margin={"t": 40},
     )

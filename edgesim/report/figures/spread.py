@@ -3,6 +3,8 @@
 Used when a report combines several results files (or a sweep): each point is one
 run; runs of the same scheme at the same setting (different seeds) give a mean, drawn
 as a line, with the lowest and highest as an error bar and every seed as a faint dot.
+A stalled run is drawn as a cross and left out of the mean and the bar: its figures
+are those of a run cut short, and would flatter (less traffic, less time) its scheme.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ class Metric:
 
 @dataclass(frozen=True)
 class Point:
-    """One run: its ``series`` (scheme label), setting ``x``, seed and metric values."""
+    """One run: its ``series`` (scheme label), setting ``x``, seed and metric values.
+
+    ``stalled`` says when the run stalled (e.g. "stalled at 3.2 s"); empty if it finished.
+    """
 
     series: str
     x: str
     seed: str
     values: dict[str, float | None]
+    stalled: str = ""
 
 
 def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: str) -> go.Figure:
@@ -56,9 +62,14 @@ def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: s
         for j, name in enumerate(series):
             colour = palette[j % len(palette)]
             by_x: dict[str, list[tuple[str, float]]] = defaultdict(list)
+            stalls = []
             for p in points:
                 value = p.values.get(metric.key)
-                if p.series == name and value is not None:
+                if p.series != name or value is None:
+                    continue
+                if p.stalled:
+                    stalls.append(p)
+                else:
                     by_x[p.x].append((p.seed, float(value)))
             present = [x for x in xs if by_x.get(x)]
             means = [sum(v for _, v in by_x[x]) / len(by_x[x]) for x in present]
@@ -105,6 +116,8 @@ def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: s
                 row=row,
                 col=col,
             )
+            if stalls:
+                fig.add_trace(_stalled_trace(name, colour, stalls, metric), row=row, col=col)
         fig.update_yaxes(
             ticksuffix=metric.tick_suffix, tickformat=metric.tick_format, row=row, col=col
         )
@@ -119,3 +132,19 @@ def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: s
         margin={"t": 60},
     )
     return fig
+
+
+def _stalled_trace(series: str, colour: str, stalls: Sequence[Point], metric: Metric) -> go.Scatter:
+    """The series' stalled runs as crosses, each hover saying when it stalled."""
+    return go.Scatter(
+        x=[plot_text(p.x) for p in stalls],
+        y=[p.values[metric.key] for p in stalls],
+        mode="markers",
+        marker={"color": colour, "size": 9, "symbol": "x"},
+        legendgroup=plot_text(series),
+        showlegend=False,
+        customdata=[plot_text(f"seed {p.seed} {p.stalled}") for p in stalls],
+        hovertemplate=(
+            f"{plot_text(series)}, %{{customdata}} (not in the mean): %{{y:.4g}}<extra></extra>"
+        ),
+    )
