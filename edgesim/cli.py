@@ -52,8 +52,9 @@ def summary_table(results: dict[str, Any]) -> Table:
         wait = sum(d["wait_s"] for d in devices) / max(len(devices), 1)
         energy = sum(d["energy_j"] for d in devices)
         accuracy = run["final_accuracy"]
+        stalled = run.get("stalled")
         table.add_row(
-            run["label"],
+            run["label"] if not stalled else f"{run['label']} (stalled at {stalled['at_s']:g} s)",
             "—" if accuracy is None else f"{accuracy:.3f}",
             *(_format_seconds(run["time_to_accuracy_s"][str(t)]) for t in targets),
             _format_seconds(run["sim_time_s"]),
@@ -71,6 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edgesim.runner import run_scenario
 
     loaded = load_scenario(args.scenario)
+    logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
     out_dir = Path(args.out) if args.out else Path("reports") / loaded.scenario.name
     if args.seed is not None:
         scenario = loaded.scenario.model_copy(update={"seed": args.seed})
@@ -96,6 +98,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             task = tasks.get(run["label"])
             if task is not None:
                 progress.update(task, total=1, completed=1)
+            if run.get("stalled"):
+                stall = run["stalled"]
+                progress.console.print(
+                    f"[bold yellow]warning:[/] {escape(run['label'])} stalled at "
+                    f"{stall['at_s']:g} s before finishing: {escape(stall['reason'])}",
+                    highlight=False,
+                )
 
         results = run_scenario(
             loaded,

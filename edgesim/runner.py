@@ -218,12 +218,12 @@ def run_until(env: Clock, until: simpy.Event, tasks: list[background.Background]
 
 
 def _stall(env: Clock, devices: dict[str, Device]) -> dict[str, Any]:
-    """When a run stalled, and the devices that were down then (what it waited for)."""
+    """When a run stalled (its last progress), and the devices that were down then."""
     down = sorted(d for d, device in devices.items() if not device.up)
     reason = "nothing left to happen"
     if down:
         reason += f"; down and never back: {', '.join(down)}"
-    return {"at_s": round(env.now, 6), "reason": reason}
+    return {"at_s": round(env.last_progress, 6), "reason": reason}
 
 
 def _taken_down_with(loaded: LoadedScenario, target: str) -> list[str]:
@@ -313,19 +313,20 @@ def run_scheme(
         stalled = _stall(env, devices)
         recorder.count("stalled")
         log.warning("%s stalled at %.6g s: %s", label, env.now, stalled["reason"])
+    end = env.now if stalled is None else env.last_progress
     for device in devices.values():
-        device.finish()
+        device.finish(end)
     network.finish()
-    runtime.finish()
+    runtime.finish(end)
     for task in tasks:
-        task.close()
-    recorder.end(env.now)
+        task.close(end)
+    recorder.end(end)
     return run_result(
         scheme=spec.scheme,
         label=label,
         recorder=recorder,
         profiles={d.id: d.profile for d in fleet.devices},
-        end=env.now,
+        end=end,
         targets=list(scenario.targets),
         primary_curve=info.primary_curve,
         stalled=stalled,

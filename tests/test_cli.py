@@ -88,3 +88,18 @@ def test_report_of_a_non_results_file_is_a_user_error(tmp_path, capsys):
     other.write_text('{"a": 1}')
     assert main(["report", str(other)]) == 2
     assert "not an edgesim results file" in capsys.readouterr().err
+
+
+def test_a_stalled_run_is_warned_about_and_marked(tmp_path, write_scenario, tiny_scenario, capsys):
+    scenario = _small(tiny_scenario)
+    every_client_leaves = {"targets": ["nano", "pi"], "fraction": 1.0, "at_s": 0.01, "spread_s": 0}
+    scenario["failures"] = {"departures": [every_client_leaves]}
+    code = main(["run", str(write_scenario(scenario)), "--out", str(tmp_path / "o")])
+    captured = capsys.readouterr()
+    assert code == 0
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    stalled = {run["label"]: run["stalled"] for run in results["runs"]}
+    assert stalled["alone"]["at_s"] == 0.01
+    assert "nano-0" in stalled["alone"]["reason"]
+    assert "warning:" in captured.err and "alone stalled at 0.01 s" in captured.err
+    assert "stalled" in captured.out  # marked in the summary table (wrapped at 80 columns)

@@ -147,9 +147,12 @@ class Background:
                 self.device.id, "background", job.started, end, f"job {job.number}: {outcome}"
             )
 
-    def close(self) -> None:
-        """At the end of a run: the running job is recorded (unfinished); jobs past due are misses."""
-        now = self.env.now
+    def close(self, at: SimTime | None = None) -> None:
+        """The run ends ``at`` (default now): the running job is recorded (unfinished).
+
+        Jobs past their deadline then are misses.
+        """
+        now = self.env.now if at is None else at
         for job in self.queue:
             if now - job.deadline > _LATE_S:
                 self.device.recorder.deadline_miss(self.device.id)

@@ -6,7 +6,10 @@ from a run that is merely long:
 * **Stalled** — every process waits for something that will never happen (a
   device that left for good). Nothing is left to schedule, or only the
   periodic background tasks (:mod:`edgesim.cluster.background`) are, which
-  tick for ever. The run ends at its last event and says so.
+  tick for ever. The run ends at its last event that anyone waited for
+  (:attr:`Clock.last_progress`) and says so: a timeout left behind by work
+  that was abandoned (the end a lost computation would have had) or by
+  bookkeeping (:class:`HousekeepingTimeout`) is not progress.
 * **Hung** — a loop retries at one instant without end (a transfer that
   fails before its first ``yield``, retried at once). The clock never
   advances; SimPy would spin for ever. That is always a bug in a scheme or
@@ -19,6 +22,8 @@ was processed.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import simpy
 
@@ -41,6 +46,10 @@ class BackgroundTimeout(simpy.Timeout):
     """A timeout of a periodic background task: it alone never keeps a protocol alive."""
 
 
+class HousekeepingTimeout(simpy.Timeout):
+    """A timeout of the simulator's own bookkeeping (a solver's wake-up): never progress itself."""
+
+
 class Clock(simpy.Environment):
     """A SimPy environment that counts pending protocol events and detects a spinning clock."""
 
@@ -49,6 +58,8 @@ class Clock(simpy.Environment):
         self.label = label
         self.max_events_per_instant = max_events_per_instant
         self._pending_protocol_events = 0
+        self.last_progress: SimTime = self.now
+        """When an event someone waited for was last processed."""
         self._instant: SimTime = self.now
         self._events_at_instant = 0
 
@@ -56,12 +67,17 @@ class Clock(simpy.Environment):
         super().schedule(event, priority, delay)
         if not isinstance(event, BackgroundTimeout):
             self._pending_protocol_events += 1
-            event.callbacks.append(self._protocol_event_processed)
+            listeners = event.callbacks
+            # first, so that a callback that raises (a run's stop) cannot skip the count
+            listeners.insert(0, partial(self._protocol_event_processed, listeners))
         if delay == 0:
             self._count_instant_event()
 
-    def _protocol_event_processed(self, _event: simpy.Event) -> None:
+    def _protocol_event_processed(self, listeners: list, event: simpy.Event) -> None:
+        """``listeners`` is the event's callback list: ours alone means nobody waited for it."""
         self._pending_protocol_events -= 1
+        if len(listeners) > 1 and not isinstance(event, HousekeepingTimeout):
+            self.last_progress = self.now
 
     def _count_instant_event(self) -> None:
         if self.now != self._instant:

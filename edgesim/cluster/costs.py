@@ -29,9 +29,13 @@ def eval_time(
     batch_size: int,
     flops_per_sample: float,
     bytes_per_sample: float,
+    bytes_per_batch: float = 0.0,
 ) -> float:
-    """Seconds to evaluate ``samples`` inputs in batches of ``batch_size`` (protocol evaluation)."""
+    """Seconds to evaluate ``samples`` inputs in batches of ``batch_size`` (protocol evaluation).
+
+    ``bytes_per_batch`` is memory traffic paid once per batch (reading the weights).
+    """
     batches = -(-samples // batch_size)
     compute = samples * flops_per_sample / (profile.peak_flops * profile.efficiency)
-    memory = samples * bytes_per_sample / profile.memory_bandwidth
+    memory = (samples * bytes_per_sample + batches * bytes_per_batch) / profile.memory_bandwidth
     return batches * profile.eval_overhead_s + max(compute, memory)

@@ -208,10 +208,11 @@ class Device:
         event, self.went_down = self.came_up, self.env.event()
         event.succeed()
 
-    def _close_down_span(self) -> None:
+    def _close_down_span(self, at: SimTime | None = None) -> None:
+        at = self.env.now if at is None else at
         if self._down_since is not None:
-            self.recorder.span(self.id, "down", self._down_since, self.env.now)
-            self._downs.append((self._down_since, self.env.now))
+            self.recorder.span(self.id, "down", self._down_since, at)
+            self._downs.append((self._down_since, at))
             self._down_since = None
 
     def up_parts(self, start: SimTime, end: SimTime) -> list[tuple[SimTime, SimTime]]:
@@ -230,15 +231,19 @@ class Device:
             parts.append((cursor, end))
         return parts
 
-    def finish(self) -> None:
-        """The run ends now: close an open outage, and record work in progress as unfinished."""
-        self._close_down_span()
+    def finish(self, at: SimTime | None = None) -> None:
+        """The run ends ``at`` (default now): close an open outage, record work in progress.
+
+        Work still in progress is recorded as unfinished compute.
+        """
+        at = self.env.now if at is None else at
+        self._close_down_span(at)
         work, self._work = self._work, None
         if work is None:
             return
         intervals = [list(i) for i in work.ran]
-        if work.since is not None and self.env.now > work.since:
-            intervals.append([work.since, self.env.now])
+        if work.since is not None and at > work.since:
+            intervals.append([work.since, at])
         for start, end in intervals:
             self.recorder.span(self.id, "compute", start, end, f"{work.detail} (unfinished)")
         self.recorder.count("unfinished_work_s", sum(end - start for start, end in intervals))

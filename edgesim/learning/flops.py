@@ -20,13 +20,30 @@ from edgesim.learning.models import InputShape, build_model
 
 @dataclass(frozen=True)
 class Workload:
-    """What one step moves through a device: arithmetic and memory traffic."""
+    """What one step moves through a device: arithmetic and memory traffic.
+
+    The ``train_step_*`` figures are at the training batch ``batch_size``;
+    :meth:`train_step_at` scales them to a smaller batch (an epoch's last,
+    partial one). Counted FLOPs (convolutions, matrix products) are linear in
+    the batch; the weights are read and written once per step whatever the
+    batch, activations scale with it.
+    """
 
     train_step_flops: int
     train_step_bytes: int
     eval_sample_flops: int
     eval_sample_bytes: int
+    """Activation bytes one evaluated sample writes (weights are read once per batch)."""
     parameter_bytes: int
+    batch_size: int
+
+    def train_step_at(self, batch: int) -> tuple[float, float]:
+        """FLOPs and bytes of one training step on ``batch`` samples."""
+        if batch == self.batch_size:
+            return self.train_step_flops, self.train_step_bytes
+        weights = 3 * self.parameter_bytes
+        activations = (self.train_step_bytes - weights) / self.batch_size
+        return self.train_step_flops * batch / self.batch_size, weights + activations * batch
 
 
 def _count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, backward: bool) -> int:
@@ -63,13 +80,15 @@ def measure_workload(model: nn.Module, input_shape: InputShape, batch_size: int)
     train_flops = _count(model, x, y, backward=True)
     eval_flops = _count(model, x[:1], y[:1], backward=False)
     # A step reads weights, writes gradients and updates weights (3×), and writes
-    # then re-reads activations for the backward pass (2×).
+    # then re-reads activations for the backward pass (2×); evaluation writes
+    # activations once and reads the weights once per batch.
     return Workload(
         train_step_flops=train_flops,
         train_step_bytes=3 * param_bytes + 2 * act,
         eval_sample_flops=eval_flops,
-        eval_sample_bytes=param_bytes // batch_size + act // batch_size,
+        eval_sample_bytes=act // batch_size,
         parameter_bytes=param_bytes,
+        batch_size=batch_size,
     )
 
 

@@ -32,6 +32,16 @@ class BatchStream:
     def steps_per_epoch(self) -> int:
         return max(1, -(-len(self.data) // self.batch_size))
 
+    def upcoming_sizes(self, steps: int) -> list[int]:
+        """The sizes of the next ``steps`` batches (an epoch's last one may be short)."""
+        sizes, cursor, n = [], self._cursor, len(self.data)
+        for _ in range(steps):
+            if cursor >= n:
+                cursor = 0
+            sizes.append(min(self.batch_size, n - cursor))
+            cursor += self.batch_size
+        return sizes
+
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._cursor >= len(self._order):
             self._order = torch.randperm(len(self.data), generator=self.generator)

@@ -7,6 +7,7 @@ here changes the simulation.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,8 +59,18 @@ class Recorder:
             self.spans.append(Span(device, kind, start, end, detail))
 
     def end(self, at: SimTime) -> None:
-        """The run is over: devices and the network have closed their work in progress."""
+        """The run is over at ``at``: devices and the network have closed their work in progress.
+
+        A stalled run ends at its last progress, and the clock may have moved
+        past it on timeouts nobody waited for while background jobs ran on:
+        what happened after ``at`` is outside the run and is cut off.
+        """
         self.ended_at = at
+        self.spans = [
+            span if span.end <= at else dataclasses.replace(span, end=at)
+            for span in self.spans
+            if span.start < at
+        ]
 
     def transfer(
         self,

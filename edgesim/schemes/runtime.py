@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -18,10 +19,11 @@ import simpy
 import torch
 from torch import nn
 
-from edgesim.cluster.costs import eval_time, train_time
+from edgesim.cluster.costs import eval_time, step_time
 from edgesim.cluster.device import Device, DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.cluster.network import Network
+from edgesim.config.profiles import DeviceProfile
 from edgesim.learning.datasets import Dataset
 from edgesim.learning.distill import distill_steps
 from edgesim.learning.flops import Workload
@@ -50,6 +52,26 @@ class ModelKind:
 
     initial: nn.Module
     workload: Workload
+
+
+def training_seconds(profile: DeviceProfile, workload: Workload, sizes: list[int]) -> float:
+    """Simulated seconds of training steps on batches of the given sizes."""
+    return sum(
+        count * step_time(profile, *workload.train_step_at(size))
+        for size, count in sorted(Counter(sizes).items())
+    )
+
+
+def forward_seconds(profile: DeviceProfile, workload: Workload, samples: int, batch: int) -> float:
+    """Simulated seconds of a forward pass over ``samples`` in batches of ``batch``."""
+    return eval_time(
+        profile,
+        samples,
+        batch,
+        workload.eval_sample_flops,
+        workload.eval_sample_bytes,
+        workload.parameter_bytes,
+    )
 
 
 def workload_of(model: nn.Module) -> Workload:
@@ -147,9 +169,8 @@ class Runtime:
         detail: str = "",
     ) -> Process:
         device = self.devices[device_id]
-        w = workload_of(model)
         yield from device.compute(
-            train_time(device.profile, steps, w.train_step_flops, w.train_step_bytes),
+            training_seconds(device.profile, workload_of(model), batches.upcoming_sizes(steps)),
             detail or f"train {steps} steps",
         )
         loss = train_steps(model, batches, steps, self.optimizer, self.torch_device)
@@ -179,26 +200,21 @@ class Runtime:
         """Charge ``steps`` distillation steps to the device, then distil for real.
 
         One step costs a training step of the student plus the teacher's forward
-        pass over the same ``batch_size`` samples. Batches come from the data
-        ``data_of`` holds (default: the device's own). If the device goes down
-        first, nothing is applied.
+        pass over the same samples. Batches come from the data ``data_of``
+        holds (default: the device's own). If the device goes down first,
+        nothing is applied.
         """
         device = self.devices[device_id]
-        s, t = workload_of(student), workload_of(teacher)
-        seconds = train_time(
-            device.profile, steps, s.train_step_flops, s.train_step_bytes
-        ) + steps * eval_time(
-            device.profile,
-            self.batch_size,
-            self.batch_size,
-            t.eval_sample_flops,
-            t.eval_sample_bytes,
+        batches = self._streams[data_of or device_id]
+        sizes = batches.upcoming_sizes(steps)
+        seconds = training_seconds(device.profile, workload_of(student), sizes) + sum(
+            forward_seconds(device.profile, workload_of(teacher), size, size) for size in sizes
         )
         yield from device.compute(seconds, detail or f"distil {steps} steps")
         loss = distill_steps(
             student,
             teacher,
-            self._streams[data_of or device_id],
+            batches,
             steps,
             self.optimizer,
             temperature,
@@ -212,11 +228,8 @@ class Runtime:
         """Accuracy on the device's own validation data, as part of a protocol (charged)."""
         data = self.holdings[device_id].validation
         device = self.devices[device_id]
-        w = workload_of(model)
         yield from device.compute(
-            eval_time(
-                device.profile, len(data), EVAL_BATCH, w.eval_sample_flops, w.eval_sample_bytes
-            ),
+            forward_seconds(device.profile, workload_of(model), len(data), EVAL_BATCH),
             detail or "validate",
         )
         return evaluate(model, data, self.torch_device)
@@ -292,19 +305,22 @@ class Runtime:
         self._end_wait(token)
         return value
 
-    def _end_wait(self, token: object, suffix: str = "") -> None:
+    def _end_wait(self, token: object, suffix: str = "", until: SimTime | None = None) -> None:
         device_id, start, detail = self._waits.pop(token)
-        self.waited(device_id, start, detail + suffix)
+        self.waited(device_id, start, detail + suffix, until)
 
-    def waited(self, device_id: DeviceId, since: SimTime, detail: str) -> None:
-        """Record that ``device_id`` was blocked on others from ``since`` until now, while up."""
-        for start, end in self.devices[device_id].up_parts(since, self.env.now):
+    def waited(
+        self, device_id: DeviceId, since: SimTime, detail: str, until: SimTime | None = None
+    ) -> None:
+        """Record that ``device_id`` was blocked on others from ``since`` to now, while up."""
+        until = self.env.now if until is None else until
+        for start, end in self.devices[device_id].up_parts(since, until):
             self.recorder.span(device_id, "wait", start, end, detail)
 
-    def finish(self) -> None:
-        """The run ends now: waits still in progress are recorded (unfinished)."""
+    def finish(self, at: SimTime | None = None) -> None:
+        """The run ends ``at`` (default now): waits still in progress are recorded (unfinished)."""
         for token in list(self._waits):
-            self._end_wait(token, " (unfinished)")
+            self._end_wait(token, " (unfinished)", at)
 
     def observe(self, name: str, model: nn.Module, force: bool = False) -> None:
         """Record test accuracy of ``model`` as curve ``name`` (free: the experimenter's view).

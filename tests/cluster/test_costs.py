@@ -69,6 +69,12 @@ def test_eval_time_pays_overhead_per_batch_and_work_per_sample():
     assert eval_time(profile(), 0, 32, 1e8, 1e6) == 0
 
 
+def test_eval_time_reads_the_weights_once_per_batch():
+    # 96 samples → 3 batches, each reading 1e9 B of weights: 3e9 B / 1e10 = 0.3 s of memory.
+    assert eval_time(profile(), 96, 32, 0, 0, 1e9) == pytest.approx(3 * 0.002 + 0.3, rel=1e-12)
+    assert eval_time(profile(), 96, 96, 0, 0, 1e9) == pytest.approx(0.002 + 0.1, rel=1e-12)
+
+
 def test_small_cnn_workload_is_counted(small_cnn):
     assert small_cnn.train_step_flops > 0
     assert small_cnn.train_step_bytes > 3 * small_cnn.parameter_bytes

@@ -88,3 +88,22 @@ def test_workload_counts_forward_and_backward_flops():
     assert work.eval_sample_flops == forward // 32
     assert 2 * forward < work.train_step_flops < 3 * forward
     assert workload_of("mlp", (1, 8, 8), 10, 32) is work  # cached
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_short_batch_costs_what_measuring_it_gives(name):
+    """The last, partial batch of an epoch is charged for its own size, not a full batch."""
+    full, short = workload_of(name, (1, 8, 8), 10, 32), workload_of(name, (1, 8, 8), 10, 5)
+    flops, nbytes = full.train_step_at(5)
+    assert flops == pytest.approx(short.train_step_flops, rel=1e-12)
+    assert nbytes == pytest.approx(short.train_step_bytes, rel=1e-12)
+    assert full.train_step_at(32) == (full.train_step_flops, full.train_step_bytes)
+
+
+def test_upcoming_batch_sizes_are_those_drawn(digits):
+    data = digits.train.subset(torch.arange(70))
+    stream = BatchStream(data, 32, torch.Generator().manual_seed(0))
+    stream.next_batch()
+    predicted = stream.upcoming_sizes(6)
+    assert predicted == [32, 6, 32, 32, 6, 32]
+    assert [len(stream.next_batch()[1]) for _ in range(6)] == predicted

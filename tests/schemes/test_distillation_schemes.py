@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from edgesim import runner
-from edgesim.cluster.costs import eval_time, train_time
+from edgesim.cluster.costs import eval_time, step_time
 from edgesim.config import load_scenario
 from edgesim.config.profiles import builtin_device_profiles
 from edgesim.errors import EdgesimError
@@ -43,17 +43,28 @@ def test_distill_fl_charges_forward_distillation_only_when_asked(write_scenario,
     assert len(_spans(runs["with"], "server", "compute", "forward distillation")) == 2
     assert _spans(runs["without"], "server", "compute", "forward distillation") == []
     assert len(_spans(runs["without"], "server", "compute", "reverse distillation")) == 2
-    # One distillation step = a student train step + the teacher's forward pass on one batch.
+    # One distillation step = a student train step + the teacher's forward pass on the same
+    # batch; the first job starts the server's first epoch, whose last batch is short.
     shape, batch = (1, 8, 8), 32
     small, large = workload_of("cnn-small", shape, 10, batch), workload_of("mlp", shape, 10, batch)
     server = builtin_device_profiles()["rtx-2080ti"]
-    steps = runs["with"]["counters"]["distill_steps"] / 4
-    forward = train_time(server, 1, small.train_step_flops, small.train_step_bytes) + eval_time(
-        server, batch, batch, large.eval_sample_flops, large.eval_sample_bytes
-    )
+    steps = int(runs["with"]["counters"]["distill_steps"] / 4)
+    loaded = load_scenario(write_scenario(steady))
+    samples = len(runner.prepare(loaded).holdings["server"].train)
+    sizes = [min(batch, samples - i * batch) for i in range(steps)]
+    assert steps == -(-samples // batch) and sizes[-1] < batch  # the case being tested
+
+    def step_cost(size):
+        flops, nbytes = small.train_step_at(size)
+        return step_time(server, flops, nbytes) + eval_time(
+            server, size, size, large.eval_sample_flops, large.eval_sample_bytes,
+            large.parameter_bytes,
+        )
+
+    forward = sum(step_cost(size) for size in sizes)
     first = _spans(runs["with"], "server", "compute", "round 1: forward distillation")[0]
     assert first[2] == 0.0
-    assert first[3] == pytest.approx(round(steps * forward, 6))
+    assert first[3] == pytest.approx(round(forward, 6))
     # Synchronous: the clients wait while the server distils, the server while they train.
     for run in runs.values():
         assert _spans(run, "nano-0", "wait", "waiting for the server's distillation")
