@@ -267,6 +267,7 @@ def run_scheme(
         list(fleet.links),
         recorder,
         fleet.server,
+        model=scenario.network.model,
     )
 
     def go_down(target: str) -> None:

@@ -11,8 +11,9 @@ while a job runs (Deep-Edge's interference-aware scheduler), ``fair`` gives
 each half the device while both run (plain OS time-sharing).
 
 Each job is recorded as a ``background`` span from the moment it starts
-running to its completion (time queued behind an earlier job is not work). A job that finishes after its deadline — or is still unfinished
-when the run ends, past its deadline — is a deadline miss, counted per device
+running to its completion (time queued behind an earlier job is not work).
+A job that finishes after its deadline — or is still unfinished when the
+run ends, past its deadline — is a deadline miss, counted per device
 (``Recorder.deadline_miss``). A device that goes down drops its pending jobs
 (the control loop stops with it: no miss is counted) and releases none until
 it is back.

@@ -216,7 +216,7 @@ class Device:
             self._down_since = None
 
     def up_parts(self, start: SimTime, end: SimTime) -> list[tuple[SimTime, SimTime]]:
-        """The parts of ``[start, end]`` in which the device was up (a down device waits for none)."""
+        """The parts of ``[start, end]`` in which the device was up (down, it waits for no one)."""
         downs = [*self._downs]
         if self._down_since is not None:
             downs.append((self._down_since, max(end, self._down_since)))

@@ -3,9 +3,10 @@
 The topology is a networkx graph of devices, switches and access points;
 routes are shortest paths over the links that are up. Each link has an *up*
 direction (edge side → core side) and a *down* direction with their own
-bandwidth, each a capacity in the max-min fair :class:`FlowSolver`. A
-transfer touching a device or link that goes down is aborted, and the bytes
-already sent stay counted (they used the network).
+bandwidth, each a capacity shared by the :class:`FlowSolver`'s flow model
+(SimGrid's LV08 by default). A transfer touching a device or link that goes
+down is aborted, and the bytes already sent stay counted (they used the
+network).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import networkx as nx
 import simpy
 
 from edgesim.cluster.device import Device
-from edgesim.cluster.flows import Flow, FlowSolver, TransferAborted
+from edgesim.cluster.flows import Flow, FlowSolver, ModelName, TransferAborted
 from edgesim.config.fleet import Link
 from edgesim.metrics.recorder import Recorder
 from edgesim.types import NodeId, SimTime
@@ -46,6 +47,7 @@ class Network:
         links: list[Link],
         recorder: Recorder,
         server: NodeId | None = None,
+        model: ModelName = "lv08",
     ):
         self.env = env
         self.server = server
@@ -61,7 +63,7 @@ class Network:
         for link in links:
             capacity[(link.name, "up")] = link.up_bps / 8
             capacity[(link.name, "down")] = link.down_bps / 8
-        self.solver = FlowSolver(env, capacity)
+        self.solver = FlowSolver(env, capacity, model)
         self._links_down: set[str] = set()
         self._transfers: dict[_Transfer, None] = {}
         """Transfers in progress, in start order (a dict: removal is O(1))."""
@@ -140,7 +142,6 @@ class Network:
 
     def finish(self) -> None:
         """The run ends now: transfers still running are recorded as unfinished, bytes counted."""
-        self.solver.settle()
         for transfer in list(self._transfers):
             self._close(transfer, " (unfinished)")
             self.recorder.count("unfinished_transfers")

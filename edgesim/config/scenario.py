@@ -76,6 +76,11 @@ class LinkSpec(Strict):
 class Network(Strict):
     nodes: list[str] = Field(default_factory=list, description="switches and access points")
     links: list[LinkSpec] = Field(min_length=1)
+    model: Literal["lv08", "cm02", "max-min"] = Field(
+        default="lv08",
+        description="bandwidth sharing between concurrent transfers: SimGrid's LV08 (default) "
+        "or CM02 (shares weighted by route latency), or plain max-min (equal shares)",
+    )
 
 
 # --------------------------------------------------------------------------- faults

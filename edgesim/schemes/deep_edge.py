@@ -267,7 +267,7 @@ def async_worker(
             work.give_back(worker, steps)
             if rt.devices[worker].up:  # its link or the PS failed
                 rt.recorder.count("retries")
-                yield from rt.await_parties([worker, rt.server], "the parameter server is out of reach")
+                yield from rt.await_parties([worker, rt.server], "the PS is out of reach")
             else:
                 work.fail(worker)
             continue
@@ -313,14 +313,14 @@ def sync_rounds(
         quota = work.share_of(live, spec.chunk_steps * len(live))
         state = clone_state(ps.state())
         steps = {worker: work.take(worker, max(1, quota[worker])) for worker in live}
-        notes = {worker: work.note(worker) for worker in live}
-        what = f"round {round_number}"
+        chunks = {
+            worker: sync_worker(
+                rt, worker, state, steps[worker], f"round {round_number}", work.note(worker)
+            )
+            for worker in live
+        }
         returned = yield from run_round(
-            rt,
-            round_number,
-            live,
-            lambda w: sync_worker(rt, w, state, steps[w], what, notes[w]),
-            working="workers training",
+            rt, round_number, live, chunks.__getitem__, working="workers training"
         )
         if returned is None:  # the PS went down: the round's work is to do again
             for worker in live:

@@ -60,9 +60,7 @@ def run_round(
     waiting = [rt.env.all_of(list(jobs.values())), went_down]
     if deadline_s is not None:
         waiting.append(rt.env.timeout(deadline_s))
-    yield from rt.wait(
-        server, rt.env.any_of(waiting), f"round {round_number}: {working}"
-    )
+    yield from rt.wait(server, rt.env.any_of(waiting), f"round {round_number}: {working}")
     if went_down.triggered:
         for running in jobs.values():
             if running.is_alive:

@@ -274,7 +274,9 @@ class Runtime:
             yield self.env.any_of([self.network.restored, *back])
         self.waited(parties[0], start, detail)
 
-    def persist(self, parties: list[DeviceId], action: Callable[..., Process], *args: object) -> Process:
+    def persist(
+        self, parties: list[DeviceId], action: Callable[..., Process], *args: object
+    ) -> Process:
         """Retry ``action(*args)`` until it completes, as a device would after a failure.
 
         ``parties`` are the devices the action needs, the one that acts first

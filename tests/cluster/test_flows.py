@@ -113,7 +113,9 @@ def test_random_instances_are_max_min_fair():
 @pytest.mark.parametrize("n", [1, 2, 5])
 def test_n_simultaneous_flows_finish_at_latency_plus_n_s_over_c(n):
     size, cap, latency = 1_000_000.0, 125_000.0, 0.01
-    times = simulate_flows({"l": cap}, [FlowRequest(("l",), size, latency=latency)] * n)
+    times = simulate_flows(
+        {"l": cap}, [FlowRequest(("l",), size, latency=latency)] * n, model="max-min"
+    )
     assert times == pytest.approx([latency + n * size / cap] * n, **TIME)
 
 
@@ -123,6 +125,7 @@ def test_flow_joining_midway_slows_the_other_exactly():
     times = simulate_flows(
         {"l": 100.0},
         [FlowRequest(("l",), 1000.0), FlowRequest(("l",), 300.0, start=4.0)],
+        model="max-min",
     )
     assert times == pytest.approx([13.0, 10.0], **TIME)
 
@@ -132,26 +135,30 @@ def test_multi_hop_flow_is_limited_by_slower_link_and_others_take_the_rest():
     times = simulate_flows(
         capacity,
         [FlowRequest(("a", "b"), 100.0), FlowRequest(("a",), 150.0)],
+        model="max-min",
     )
     # The two-hop flow runs at 25 B/s (link b) → 4 s; the other gets 75 B/s on a → 2 s.
     assert times == pytest.approx([4.0, 2.0], **TIME)
 
 
 def test_latency_is_paid_before_joining_the_solver():
-    assert simulate_flows({"l": 100.0}, [FlowRequest(("l",), 200.0, latency=0.5)]) == (
-        pytest.approx([2.5], **TIME)
-    )
+    assert simulate_flows(
+        {"l": 100.0}, [FlowRequest(("l",), 200.0, latency=0.5)], model="max-min"
+    ) == (pytest.approx([2.5], **TIME))
     # B pays 5 s of latency and does not slow A until then: A has 500 B left at 5 s,
     # both at 50 B/s, B done at 7; A has 400 B left, alone: 7 + 4 = 11.
     times = simulate_flows(
         {"l": 100.0},
         [FlowRequest(("l",), 1000.0), FlowRequest(("l",), 100.0, latency=5.0)],
+        model="max-min",
     )
     assert times == pytest.approx([11.0, 7.0], **TIME)
 
 
 def test_start_and_latency_add_up():
-    times = simulate_flows({"l": 10.0}, [FlowRequest(("l",), 20.0, start=3.0, latency=0.25)])
+    times = simulate_flows(
+        {"l": 10.0}, [FlowRequest(("l",), 20.0, start=3.0, latency=0.25)], model="max-min"
+    )
     assert times == pytest.approx([5.25], **TIME)
 
 
@@ -159,6 +166,7 @@ def test_zero_size_flow_finishes_after_its_latency():
     times = simulate_flows(
         {"l": 10.0},
         [FlowRequest(("l",), 0.0), FlowRequest(("l",), 0.0, start=1.0, latency=2.0)],
+        model="max-min",
     )
     assert times == [0.0, 3.0]
 
@@ -170,6 +178,7 @@ def test_empty_route_is_not_limited_by_the_network():
     times = simulate_flows(
         {"l": 10.0},
         [FlowRequest((), 5.0, start=1.0), FlowRequest((), 5.0, latency=0.5)],
+        model="max-min",
     )
     assert times == [1.0, 0.5]
 
@@ -183,7 +192,7 @@ def test_flows_far_from_time_zero_finish_without_stalling_the_clock():
         FlowRequest(("b",), 76096244.7302951, start=3000006.5159297273, latency=7.887e-4),
         FlowRequest(("b",), 2834748.6238531545, start=3000004.327670679, latency=7.623e-4),
     ]
-    times = simulate_flows({"b": cap}, requests)
+    times = simulate_flows({"b": cap}, requests, model="max-min")
     expected = [r.start + r.latency + r.size / cap for r in requests]
     assert times == pytest.approx(expected, rel=1e-12, abs=1e-6)
 
@@ -192,7 +201,7 @@ def test_work_conserving_on_one_link():
     rng = random.Random(7)
     sizes = [rng.uniform(1e3, 1e6) for _ in range(10)]
     cap = 12_500.0
-    times = simulate_flows({"l": cap}, [FlowRequest(("l",), s) for s in sizes])
+    times = simulate_flows({"l": cap}, [FlowRequest(("l",), s) for s in sizes], model="max-min")
     assert max(times) == pytest.approx(sum(sizes) / cap, rel=1e-9)
     # Equal shares: a smaller flow never finishes after a larger one.
     order = sorted(range(len(sizes)), key=lambda i: sizes[i])
@@ -212,7 +221,7 @@ def test_simulate_flows_is_deterministic():
 
 def test_abort_frees_bandwidth_and_fails_the_waiter():
     env = simpy.Environment()
-    solver = FlowSolver(env, {"l": 100.0})
+    solver = FlowSolver(env, {"l": 100.0}, model="max-min")
     outcome = {}
 
     def wait(name, flow):
@@ -241,7 +250,7 @@ def test_abort_frees_bandwidth_and_fails_the_waiter():
 
 def test_abort_during_latency_never_joins():
     env = simpy.Environment()
-    solver = FlowSolver(env, {"l": 100.0})
+    solver = FlowSolver(env, {"l": 100.0}, model="max-min")
     pending = solver.start(("l",), 1000.0, latency=2.0)
     other = solver.start(("l",), 500.0)
     solver.abort(pending, "gone")
@@ -253,9 +262,113 @@ def test_abort_during_latency_never_joins():
 
 def test_abort_of_finished_flow_is_a_no_op():
     env = simpy.Environment()
-    solver = FlowSolver(env, {"l": 100.0})
+    solver = FlowSolver(env, {"l": 100.0}, model="max-min")
     flow = solver.start(("l",), 100.0)
     env.run()
     solver.abort(flow, "late")
     assert flow.done.ok
     assert flow.done.value == pytest.approx(1.0, **TIME)
+
+
+# --- the fast solver against a straightforward one ----------------------------------------------
+
+
+def reference_rates(capacity, routes, weights, bounds):
+    """Weighted progressive filling, the plain way: raise one level, freeze what saturates."""
+    rates, unfrozen, left = {}, set(routes), dict(capacity)
+    while unfrozen:
+        share = {
+            res: left[res] / sum(weights[f] for f in unfrozen if res in routes[f])
+            for res in capacity
+            if any(res in routes[f] for f in unfrozen)
+        }
+        level = min([*share.values(), *(bounds[f] / weights[f] for f in unfrozen)])
+        for flow in [f for f in unfrozen if bounds[f] / weights[f] <= level]:
+            rates[flow] = bounds[flow]
+        for res in [r for r, s in share.items() if s <= level]:
+            for flow in [f for f in unfrozen if res in routes[f] and f not in rates]:
+                rates[flow] = level * weights[flow]
+        for flow in [f for f in unfrozen if f in rates]:
+            unfrozen.discard(flow)
+            for res in routes[flow]:
+                left[res] -= rates[flow]
+    return rates
+
+
+def test_fast_solver_matches_the_reference_on_random_weighted_bounded_sets():
+    rng = random.Random(2013)
+    for _ in range(300):
+        links = [f"l{i}" for i in range(rng.randint(1, 8))]
+        capacity = {res: 10 ** rng.uniform(0, 3) for res in links}
+        flows = [f"f{i}" for i in range(rng.randint(1, 15))]
+        routes = {f: tuple(rng.sample(links, rng.randint(1, min(4, len(links))))) for f in flows}
+        weights = {f: 10 ** rng.uniform(-2, 2) for f in flows}
+        bounds = {f: 10 ** rng.uniform(-1, 3) if rng.random() < 0.4 else math.inf for f in flows}
+        expected = reference_rates(capacity, routes, weights, bounds)
+        assert max_min_rates(capacity, routes, weights, bounds) == pytest.approx(expected, rel=1e-9)
+
+
+# --- LV08 and CM02: closed forms -----------------------------------------------------------------
+
+
+def test_cm02_two_flows_on_one_link_share_in_inverse_ratio_of_their_latencies():
+    # L1 = 0.01 s, L2 = 0.04 s: flow 1 alone on C = 1e6 B/s from 0.01 to 0.04 (30 kB), then
+    # shares ∝ 1/L: 0.8 C and 0.2 C. 830 kB → flow 1 done at 0.04 + 0.8e6/0.8e6 = 1.04 s,
+    # when flow 2 has sent 0.2 MB; its last 1 MB alone at C → 2.04 s.
+    times = simulate_flows(
+        {"l": 1e6},
+        [FlowRequest(("l",), 830_000, latency=0.01), FlowRequest(("l",), 1_200_000, latency=0.04)],
+        model="cm02",
+    )
+    assert times == pytest.approx([1.04, 2.04], **TIME)
+
+
+def test_cm02_rates_are_in_ratio_l2_to_l1():
+    env = simpy.Environment()
+    solver = FlowSolver(env, {"l": 900.0}, model="cm02")
+    slow = solver.start(("l",), 1e9, latency=0.002)
+    fast = solver.start(("l",), 1e9, latency=0.001)
+    env.run(until=0.01)
+    assert (slow.rate, fast.rate) == pytest.approx((300.0, 600.0), rel=1e-12)
+
+
+def test_lv08_single_flow_pays_13_01_latencies_and_gets_97_percent_of_the_link():
+    size, bandwidth, latency = 1_000_000.0, 1.25e6, 0.01
+    times = simulate_flows({"l": bandwidth}, [FlowRequest(("l",), size, latency=latency)])
+    assert times == pytest.approx([13.01 * latency + size / (0.97 * bandwidth)], **TIME)
+
+
+def test_lv08_weight_s_penalises_flows_over_slow_links():
+    # Penalties L + 20537 / B over each link: a over l only, b over l and the slow link s.
+    capacity, latency = {"l": 1e6, "s": 5e5}, 0.001
+    env = simpy.Environment()
+    solver = FlowSolver(env, capacity, model="lv08")
+    a = solver.start(("l",), 1e12, latency)
+    b = solver.start(("l", "s"), 1e12, latency)
+    env.run(until=1.0)
+    pa, pb = latency + 20537 / 1e6, latency + 20537 / 1e6 + 20537 / 5e5
+    assert a.rate / b.rate == pytest.approx(pb / pa, rel=1e-12)
+    assert a.rate + b.rate == pytest.approx(0.97 * 1e6, rel=1e-12)
+
+
+@pytest.mark.parametrize("model, factor_b, factor_l", [("cm02", 1.0, 1.0), ("lv08", 0.97, 13.01)])
+def test_tcp_window_bounds_a_flow_at_gamma_over_twice_its_latency(model, factor_b, factor_l):
+    # 2^22 B / (2 × 0.05 s) = 41.9 MB/s, far below the 1.25 GB/s link.
+    latency, size = 0.05, 41_943_040.0
+    times = simulate_flows({"l": 1.25e9}, [FlowRequest(("l",), size, latency=latency)], model)
+    gamma_rate = factor_b * 4194304 / (2 * latency)
+    assert times == pytest.approx([factor_l * latency + size / gamma_rate], **TIME)
+    assert simulate_flows(
+        {"l": 1.25e9}, [FlowRequest(("l",), size, latency=latency)], "max-min"
+    ) == pytest.approx([latency + size / 1.25e9], **TIME)
+
+
+def test_zero_latency_flow_shares_with_penalty_one_as_in_simgrid():
+    # SimGrid creates a flow without latency phase with penalty 1 (network_cm02.cpp,
+    # comm_action_set_variable), not with its (zero) latency: against L = 0.5 s it gets 1/3.
+    env = simpy.Environment()
+    solver = FlowSolver(env, {"l": 3.0}, model="cm02")
+    zero = solver.start(("l",), 1e9)
+    half = solver.start(("l",), 1e9, latency=0.5)
+    env.run(until=1.0)
+    assert (zero.rate, half.rate) == pytest.approx((1.0, 2.0), rel=1e-12)

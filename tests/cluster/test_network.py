@@ -80,7 +80,8 @@ def cluster() -> Cluster:
         Link("uplink", "ap", "core", None, UPLINK_UP_BPS, UPLINK_DOWN_BPS, 0.002),
         Link("srv", "server", "core", "ethernet-1g", 1000 * MBIT, 1000 * MBIT, 0.0005),
     ]
-    net = Network(env, devices, ["ap", "core"], links, recorder, server="server")
+    # The expected times below are max-min closed forms (equal shares, latency paid once).
+    net = Network(env, devices, ["ap", "core"], links, recorder, server="server", model="max-min")
     return Cluster(env, recorder, devices, net)
 
 

@@ -57,7 +57,11 @@ def test_distill_fl_charges_forward_distillation_only_when_asked(write_scenario,
     def step_cost(size):
         flops, nbytes = small.train_step_at(size)
         return step_time(server, flops, nbytes) + eval_time(
-            server, size, size, large.eval_sample_flops, large.eval_sample_bytes,
+            server,
+            size,
+            size,
+            large.eval_sample_flops,
+            large.eval_sample_bytes,
             large.parameter_bytes,
         )
 

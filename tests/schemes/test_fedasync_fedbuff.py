@@ -47,7 +47,8 @@ def _uploads(run):
     arrivals = []
     for device, kind, _start, end, detail in run["timeline"]:
         match = re.match(r"update from v(\d+) (\S+)→server", detail)
-        if kind == "recv" and device == "server" and match and "(aborted)" not in detail:
+        delivered = not re.search(r"\((aborted|abandoned|unfinished)\)$", detail)
+        if kind == "recv" and device == "server" and match and delivered:
             arrivals.append((end, match.group(2), int(match.group(1))))
     return sorted(arrivals)
 
