@@ -21,23 +21,34 @@ cloud simulations", ACM TOMACS 23(4), 2013) is SimGrid's default: ``k_B = 0.97``
 gives every flow the same share and no window bound. SimGrid's cross-traffic term
 (5 % of a flow charged to the reverse route, ``network/crosstraffic``) is not modelled.
 
-Rates are solved exactly with a heap of per-link levels (each flow frozen once);
-remaining bytes are brought up to date only when a flow's rate changes, and a heap
-of completion times gives the next event, as SimGrid's lazy updates do.
+Why it is built this way: a fleet has thousands of flows in flight, and every start
+or end re-solves them all, so per-flow Python work on each re-solve is what a run
+costs. SimGrid's ``network/optim:Full`` re-solves the whole system each time and
+its ``Lazy`` mode (``selective_update``, an action heap) brings an action's remaining
+work up to date only when its rate changes. Here the rates are re-solved in full —
+exactly, as ``Full`` does (``Lazy`` mis-solves simultaneous joins in 3.32) — but with
+numpy, on arrays kept up to date as flows join and leave (a leaving flow's row is
+filled by the last one: removal is O(route length)). Progressive filling freezes, in
+one vectorised step, every flow on a link whose level no flow crossing it can undercut
+(elsewhere or by its bound), so steps are few: the depth of the bottleneck chain, not
+the number of links. Bytes are accounted lazily, as in ``Lazy``: a flow's remaining
+bytes and completion time change only when its rate does; the earliest completion
+time is the next wake-up, and that one wake-up serves every flow ending then.
 
 :class:`FlowSolver` is the SimPy engine used by :class:`edgesim.cluster.network.Network`;
 :func:`simulate_flows` drives it directly (links, flows → completion times) for
-tests and for checks against SimGrid (``benchmarks/simgrid_check.py``).
+tests and for checks against SimGrid (``benchmarks/simgrid_check.py``); :func:`fill`
+is the solver itself, on indices.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import simpy
 
 from edgesim.cluster.clock import HousekeepingTimeout
@@ -48,6 +59,11 @@ Resource = Hashable
 ModelName = Literal["lv08", "cm02", "max-min"]
 
 _DONE_BYTES = 1e-6
+
+
+def _slack(size: float) -> float:
+    """Bytes left that count as none for a flow of ``size`` bytes (rounding of its accounting)."""
+    return _DONE_BYTES + 1e-12 * size
 
 
 @dataclass(frozen=True)
@@ -77,69 +93,62 @@ def fill(
     """Weighted max-min rates by progressive filling; resources and flows are indices.
 
     Flow ``i`` gets ``λ × weights[i]`` where ``λ`` is the level at which its first
-    link saturates, or ``bounds[i]`` if that is reached first. A link's level only
-    rises as flows freeze, so a stale heap key is a lower bound: re-pushed, never missed.
-    An empty route is not limited by the network (rate ``min(inf, bound)``).
+    link saturates, or ``bounds[i]`` if that is reached first. An empty route is not
+    limited by the network (rate ``min(inf, bound)``).
     """
-    crossing: dict[int, list[int]] = {}
-    wsum = [0.0] * len(capacity)
+    pad = len(capacity)
+    hops = np.full((max(map(len, routes), default=0) or 1, len(routes)), pad, np.intp)
     for i, route in enumerate(routes):
-        w = weights[i]
-        for res in route:
-            wsum[res] += w
-            if res in crossing:
-                crossing[res].append(i)
-            else:
-                crossing[res] = [i]
-    left = [max(c, 0.0) for c in capacity]
-    unfrozen = [0] * len(capacity)
-    bounds = list(bounds)
-    levels = []
-    for res, flows in crossing.items():
-        unfrozen[res] = len(flows)
-        if len(flows) == 1:  # a link of its own (an access link) is just a bound
-            bounds[flows[0]] = min(bounds[flows[0]], left[res])
-        else:
-            levels.append((left[res] / wsum[res], res))
-    heapq.heapify(levels)
-    capped = sorted([(b / weights[i], i) for i, b in enumerate(bounds) if b < math.inf])
-    capped.append((math.inf, -1))
-    rates = [-1.0] * len(routes)  # -1: not frozen yet
-    next_cap = 0
-    while levels:
-        level, res = levels[0]
-        if not unfrozen[res]:
-            heapq.heappop(levels)
-            continue
-        actual = max(left[res], 0.0) / wsum[res]
-        if actual > level:
-            heapq.heapreplace(levels, (actual, res))
-            continue
-        while capped[next_cap][1] >= 0 and rates[capped[next_cap][1]] >= 0:
-            next_cap += 1
-        if capped[next_cap][0] < level:
-            frozen = [capped[next_cap][1]]
-            rates[frozen[0]] = bounds[frozen[0]]
-        else:
-            heapq.heappop(levels)
-            frozen = [i for i in crossing[res] if rates[i] < 0]
-            for i in frozen:
-                rates[i] = level * weights[i]
-        for i in frozen:  # what the frozen flows take is no longer shared out
-            rate, w = rates[i], weights[i]
-            for r in routes[i]:
-                left[r] -= rate
-                wsum[r] -= w
-                unfrozen[r] -= 1
-    while capped[next_cap][1] >= 0:  # flows limited only by their own links or bounds
-        i = capped[next_cap][1]
-        if rates[i] < 0:
-            rates[i] = bounds[i]
-        next_cap += 1
-    for i, route in enumerate(routes):
-        if not route:
-            rates[i] = bounds[i]
-    return rates
+        hops[: len(route), i] = route
+    rates = _fill(
+        np.append(np.asarray(capacity, float), math.inf),
+        hops,
+        np.asarray(weights, float),
+        np.asarray(bounds, float),
+    )
+    return rates.tolist()
+
+
+def _fill(
+    capacity: np.ndarray, hops: np.ndarray, weight: np.ndarray, bound: np.ndarray
+) -> np.ndarray:
+    """:func:`fill` on arrays: ``hops[k, i]`` is flow ``i``'s ``k``-th link, or the padding.
+
+    The padding is the last resource, of capacity inf. Each step freezes the flows whose
+    bound is below every level on their route, and the flows on each link whose level
+    no flow crossing it undercuts (by a lower level elsewhere or by its bound): levels
+    only rise as flows freeze below them, so nothing can saturate such a link sooner.
+    """
+    size = len(capacity)
+    left = np.maximum(capacity, 0.0)
+    rates = np.empty(len(weight))
+    todo = np.arange(len(weight))
+    while True:
+        flat = hops.ravel()
+        wsum = np.bincount(flat, _per_hop(weight, hops), minlength=size)
+        with np.errstate(divide="ignore", invalid="ignore"):  # links no flow left crosses
+            level = np.maximum(left, 0.0) / wsum
+        on_route = level.take(hops)
+        own = on_route.min(axis=0)
+        cap = bound / weight
+        capped = (cap < own) | (own == np.inf)
+        undercut = np.bincount(hops[np.minimum(own, cap) < on_route], minlength=size)
+        frozen = capped | (undercut == 0).take(hops).any(axis=0)
+        rate = np.where(capped, bound, own * weight)
+        rates[todo] = rate  # final for the frozen; the others are solved again
+        if frozen.all():
+            return rates
+        done = frozen.nonzero()[0]
+        route, rate = hops.take(done, axis=1), rate[done]
+        taken = np.bincount(route.ravel(), _per_hop(rate, route), minlength=size)
+        left[:-1] -= taken[:-1]  # the padding keeps its inf
+        keep = (~frozen).nonzero()[0]
+        todo, hops, weight, bound = todo[keep], hops.take(keep, axis=1), weight[keep], bound[keep]
+
+
+def _per_hop(values: np.ndarray, hops: np.ndarray) -> np.ndarray:
+    """``values`` (one per flow) for every entry of ``hops.ravel()``."""
+    return values[np.newaxis].repeat(len(hops), axis=0).ravel()
 
 
 def max_min_rates(
@@ -170,28 +179,99 @@ class TransferAborted(Exception):
 class Flow:
     """One transfer: ``done`` fires with the completion time (or fails, aborted)."""
 
-    __slots__ = ("route", "size", "done", "rate", "_env", "_left", "_since", "_stamp", "_res")
+    __slots__ = ("route", "size", "done", "_table", "_row", "_left")
 
-    def __init__(self, env: simpy.Environment, route: tuple[Resource, ...], size: float):
+    def __init__(self, table: _FlowTable, route: tuple[Resource, ...], size: float):
         self.route = route
         self.size = size
-        self.done = env.event()
-        self.rate = 0.0
-        self._env = env
-        self._left = float(size)
-        self._since = env.now
-        self._stamp = 0
-        self._res: tuple[int, ...] = ()
+        self.done = table.env.event()
+        self._table = table
+        self._row = -1  # its row in the table while it shares links
+        self._left = float(size)  # bytes not sent, while it has no row
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second now (0 before it joins the sharing and after it leaves)."""
+        return float(self._table.rate[self._row]) if self._row >= 0 else 0.0
 
     @property
     def remaining(self) -> float:
         """Bytes not yet sent, now."""
-        return self._left - self.rate * (self._env.now - self._since)
+        return self._table.remaining(self._row) if self._row >= 0 else self._left
 
-    def _set_rate(self, rate: float) -> None:
-        self._left = self.remaining
-        self._since = self._env.now
-        self.rate = rate
+
+class _FlowTable:
+    """The flows sharing links, one row each in arrays (rows ``0 … n-1``, in no order).
+
+    A leaving flow's row is filled by the last row, so that the first ``n`` rows are
+    the solver's input as they stand. Flows ending at one instant finish in the order
+    ``end``, ``stamp``, ``joined``: that of a heap of completions fed in join order at
+    each re-solve.
+    """
+
+    hops: np.ndarray  # hops[k, row]: the row's k-th link, or the padding
+    weight: np.ndarray  # share weight: 1 / penalty
+    bound: np.ndarray  # bytes/s: the TCP window's bound
+    slack: np.ndarray  # bytes that count as none left
+    left: np.ndarray  # bytes left at time ``since``
+    since: np.ndarray
+    rate: np.ndarray  # bytes/s since ``since``
+    end: np.ndarray  # when the flow ends at ``rate``; inf at rate 0
+    stamp: np.ndarray  # the re-solve that set ``end``
+    joined: np.ndarray  # join order
+
+    _FIELDS = ("weight", "bound", "slack", "left", "since", "rate", "end", "stamp", "joined")
+
+    def __init__(self, env: simpy.Environment, pad: int):
+        self.env = env
+        self.pad = pad
+        self.n = 0
+        self.flows: list[Flow | None] = []
+        self.hops = np.full((1, 0), pad, np.intp)
+        for name in self._FIELDS:
+            setattr(self, name, np.zeros(0, np.int64 if name in ("stamp", "joined") else float))
+
+    def add(
+        self, flow: Flow, links: Sequence[int], weight: float, bound: float, joined: int
+    ) -> None:
+        """``flow`` joins at rate 0 (until the next re-solve) in row ``n``."""
+        if self.n == len(self.flows) or len(links) > len(self.hops):
+            self._grow(max(16, 2 * self.n, len(self.flows)), len(links))
+        row = self.n
+        self.flows[row], flow._row = flow, row
+        self.hops[: len(links), row] = links
+        self.weight[row], self.bound[row] = weight, bound
+        self.slack[row] = _slack(flow.size)
+        self.left[row], self.since[row], self.rate[row] = flow._left, self.env.now, 0.0
+        self.end[row], self.stamp[row], self.joined[row] = math.inf, 0, joined
+        self.n += 1
+
+    def remove(self, flow: Flow) -> None:
+        """Take ``flow`` out, its bytes left kept on it; the last row fills its row."""
+        row, last = flow._row, self.n - 1
+        flow._left, flow._row = self.remaining(row), -1
+        moved = self.flows[last]
+        self.flows[row], moved._row = moved, row
+        self.hops[:, row] = self.hops[:, last]
+        self.hops[:, last] = self.pad
+        for name in self._FIELDS:
+            array = getattr(self, name)
+            array[row] = array[last]
+        self.n = last
+
+    def remaining(self, row: int) -> float:
+        return float(self.left[row] - self.rate[row] * (self.env.now - self.since[row]))
+
+    def _grow(self, rows: int, hops: int) -> None:
+        routes = np.full((max(hops, len(self.hops)), rows), self.pad, np.intp)
+        routes[: len(self.hops), : self.n] = self.hops[:, : self.n]
+        self.hops = routes
+        for name in self._FIELDS:
+            array = getattr(self, name)
+            grown = np.zeros(rows, array.dtype)
+            grown[: self.n] = array[: self.n]
+            setattr(self, name, grown)
+        self.flows.extend([None] * (rows - len(self.flows)))
 
 
 class FlowSolver:
@@ -210,10 +290,12 @@ class FlowSolver:
         self.model = MODELS[model]
         self.capacity = dict(capacity)
         self._index = {res: k for k, res in enumerate(self.capacity)}
-        self._payload = [bw * self.model.bandwidth_factor for bw in self.capacity.values()]
-        self._flows: dict[Flow, tuple[float, float]] = {}  # active flow → (weight, bound)
-        self._ends: list[tuple[float, int, int, Flow]] = []  # (time, seq, stamp, flow)
-        self._seq = 0
+        payload = [bw * self.model.bandwidth_factor for bw in self.capacity.values()]
+        self._payload = np.array([*payload, math.inf])  # the last: padding of short routes
+        self._table = _FlowTable(env, len(payload))
+        self._flows: dict[Flow, None] = {}  # in the order they joined
+        self._joined = 0
+        self._solves = 0
         self._generation = 0
         self._resolve_pending = False
 
@@ -227,8 +309,7 @@ class FlowSolver:
 
         It joins the sharing after its latency phase (``latency_factor × latency`` s).
         """
-        flow = Flow(self.env, tuple(route), size)
-        flow._res = tuple(self._index[res] for res in flow.route)
+        flow = Flow(self._table, tuple(route), size)
         model = self.model
         weight, bound = 1.0, math.inf
         if latency > 0 and model.latency_weighted:
@@ -256,16 +337,18 @@ class FlowSolver:
     def _join(self, flow: Flow, weight: float, bound: float) -> None:
         if flow.done.triggered:
             return
-        if not flow.route or flow._left <= self._done_bytes(flow):
+        if not flow.route or flow._left <= _slack(flow.size):
             flow.done.succeed(self.env.now)  # no link limits it, or nothing to send
             return
-        self._flows[flow] = (weight, bound)
+        self._joined += 1
+        links = [self._index[res] for res in flow.route]
+        self._table.add(flow, links, weight, bound, self._joined)
+        self._flows[flow] = None
         self._changed()
 
     def _remove(self, flow: Flow) -> None:
         del self._flows[flow]
-        flow._set_rate(0.0)
-        flow._stamp += 1
+        self._table.remove(flow)
 
     def _changed(self) -> None:
         """Re-solve once at this instant, after every start, end and abort due now."""
@@ -274,74 +357,60 @@ class FlowSolver:
             HousekeepingTimeout(self.env, 0).callbacks.append(self._resolve)
 
     def _resolve(self, _event: simpy.Event) -> None:
-        """Re-solve rates, update the flows whose rate changed, schedule the next completion."""
+        """Re-solve rates; bring the flows whose rate changed up to date; wake at the next end."""
         self._resolve_pending = False
-        flows = list(self._flows)
-        rates = fill(
-            self._payload,
-            [f._res for f in flows],
-            [w for w, _ in self._flows.values()],
-            [b for _, b in self._flows.values()],
-        )
-        now = self.env.now
-        for flow, rate in zip(flows, rates, strict=True):
-            if rate != flow.rate:
-                flow._left -= flow.rate * (now - flow._since)
-                flow._since = now
-                flow.rate = rate
-                flow._stamp += 1
-                if rate > 0:
-                    self._seq += 1
-                    end = (now + flow._left / rate, self._seq, flow._stamp, flow)
-                    heapq.heappush(self._ends, end)
-        if len(self._ends) > 2 * len(self._flows) + 64:
-            self._ends = [e for e in self._ends if e[2] == e[3]._stamp]
-            heapq.heapify(self._ends)
+        t, n, now = self._table, self._table.n, self.env.now
+        rate, left = t.rate[:n], t.left[:n]
+        new = _fill(self._payload, t.hops[:, :n], t.weight[:n], t.bound[:n])
+        changed = new != rate
+        np.subtract(left, rate * (now - t.since[:n]), out=left, where=changed)
+        end = now + np.divide(left, new, out=np.full(n, math.inf), where=new > 0)  # 0: never
+        self._solves += 1
+        for array, value in ((t.end, end), (t.since, now), (t.rate, new), (t.stamp, self._solves)):
+            np.copyto(array[:n], value, where=changed)
         self._schedule()
 
     def _schedule(self) -> None:
-        while self._ends and self._ends[0][2] != self._ends[0][3]._stamp:
-            heapq.heappop(self._ends)
-        if self._ends:
+        t = self._table
+        end = float(t.end[: t.n].min()) if t.n else math.inf
+        if end < math.inf:
             self._generation += 1
             generation = self._generation
-            wait = max(self._ends[0][0] - self.env.now, 0.0)
-            wake = HousekeepingTimeout(self.env, wait)
+            wake = HousekeepingTimeout(self.env, max(end - self.env.now, 0.0))
             wake.callbacks.append(lambda _ev: self._wake(generation))
 
     def _wake(self, generation: int) -> None:
         if generation != self._generation:
             return
-        finished = []
-        while self._ends:
-            end, _, stamp, flow = self._ends[0]
-            if stamp != flow._stamp:
-                heapq.heappop(self._ends)
-            elif end <= self.env.now or self._due(flow):
-                heapq.heappop(self._ends)
-                self._remove(flow)
-                finished.append(flow)
-            else:
-                break
+        t, now = self._table, self.env.now
+        rows = self._due()
+        order = np.lexsort((t.joined[rows], t.stamp[rows], t.end[rows]))
+        finished = [t.flows[row] for row in rows[order]]
         for flow in finished:
-            flow.done.succeed(self.env.now)
+            self._remove(flow)
+        for flow in finished:
+            flow.done.succeed(now)
         if finished:
             self._changed()
         else:
             self._schedule()
 
-    @staticmethod
-    def _done_bytes(flow: Flow) -> float:
-        return _DONE_BYTES + 1e-12 * flow.size
+    def _due(self) -> np.ndarray:
+        """Rows of the flows ending now, before the first flow that is not due yet.
 
-    def _due(self, flow: Flow) -> bool:
-        """No bytes left, or its last bytes take less time than the clock can add to ``now``.
-
-        Rounding of ``now + wait`` can leave a few bytes that a timeout cannot drain
-        without this: the clock would stop and the solver wake forever at one instant.
+        A flow is due when its end has come, or its last bytes take less time than
+        the clock can add to ``now``: rounding of ``now + wait`` can leave a few bytes
+        that a timeout cannot drain, and the clock would stop, the solver waking for
+        ever at one instant.
         """
-        now, left = self.env.now, flow.remaining
-        return left <= self._done_bytes(flow) or now + left / flow.rate <= now
+        t, n, now = self._table, self._table.n, self.env.now
+        end, rate = t.end[:n], t.rate[:n]
+        left = t.left[:n] - rate * (now - t.since[:n])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            due = (end <= now) | (left <= t.slack[:n]) | (now + left / rate <= now)
+        due &= end < math.inf
+        first_not_due = end[~due].min(initial=math.inf)
+        return (due & (end < first_not_due)).nonzero()[0]
 
 
 @dataclass(frozen=True)

@@ -372,3 +372,56 @@ def test_zero_latency_flow_shares_with_penalty_one_as_in_simgrid():
     half = solver.start(("l",), 1e9, latency=0.5)
     env.run(until=1.0)
     assert (zero.rate, half.rate) == pytest.approx((1.0, 2.0), rel=1e-12)
+
+
+def test_fast_solver_matches_the_reference_on_bottleneck_chains():
+    """Many flows over a tree whose levels saturate one after another (bounds release links)."""
+    rng = random.Random(2024)
+    for _ in range(20):
+        links = [f"l{i}" for i in range(rng.randint(5, 20))]
+        capacity = {res: 10 ** rng.uniform(1, 3) for res in links}
+        flows = [f"f{i}" for i in range(rng.randint(20, 60))]
+        routes = {f: tuple(rng.sample(links, rng.randint(1, 4))) for f in flows}
+        weights = {f: 10 ** rng.uniform(-1, 1) for f in flows}
+        bounds = {f: 10 ** rng.uniform(-1, 2) if rng.random() < 0.5 else math.inf for f in flows}
+        expected = reference_rates(capacity, routes, weights, bounds)
+        assert max_min_rates(capacity, routes, weights, bounds) == pytest.approx(expected, rel=1e-9)
+
+
+def test_rates_stay_max_min_fair_as_flows_join_and_leave_in_any_order():
+    # Removal moves the last flow into the freed row: the rows must stay consistent
+    # (more than the first allocation of 16 rows, and a longer route joining later).
+    rng = random.Random(11)
+    capacity = {f"l{i}": rng.uniform(10.0, 100.0) for i in range(8)}
+    env = simpy.Environment()
+    solver = FlowSolver(env, capacity, model="max-min")
+    flows = [
+        solver.start(tuple(rng.sample(list(capacity), rng.randint(1, 2 if i < 30 else 5))), 1e12)
+        for i in range(40)
+    ]
+    for victim in rng.sample(flows, 25):
+        env.run(until=env.now + 1.0)
+        solver.abort(victim, "test")
+        env.run(until=env.now + 1.0)
+        active = solver.active
+        routes = {f: f.route for f in active}
+        expected = max_min_rates(capacity, routes)
+        assert {f: f.rate for f in active} == pytest.approx(expected, rel=1e-12)
+        assert all(f.remaining < 1e12 for f in active)
+    assert len(solver.active) == 15
+
+
+def test_flows_ending_at_one_instant_finish_in_the_order_they_joined():
+    # The first flow ends at 1 s and the last one to join takes its place in the arrays.
+    env = simpy.Environment()
+    solver = FlowSolver(env, {f"l{i}": 50.0 for i in range(6)}, model="max-min")
+    order = []
+
+    def wait(name, flow):
+        yield flow.done
+        order.append((name, env.now))
+
+    for i, size in ((5, 50.0), (3, 100.0), (0, 100.0), (4, 100.0), (1, 100.0), (2, 100.0)):
+        env.process(wait(i, solver.start((f"l{i}",), size)))
+    env.run()
+    assert order == [(5, 1.0), (3, 2.0), (0, 2.0), (4, 2.0), (1, 2.0), (2, 2.0)]
