@@ -313,7 +313,7 @@ def run_scheme(
     if not run_until(env, until, tasks):
         stalled = _stall(env, devices)
         recorder.count("stalled")
-        log.warning("%s stalled at %.6g s: %s", label, env.now, stalled["reason"])
+        log.warning("%s stalled at %.6g s: %s", label, stalled["at_s"], stalled["reason"])
     end = env.now if stalled is None else env.last_progress
     for device in devices.values():
         device.finish(end)

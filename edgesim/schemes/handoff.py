@@ -14,6 +14,10 @@ The curve that matters is the model *in use* on each device
 protocol evaluations are charged to the device. With ``handoffs > 1`` the
 cycle repeats with the model in use. The server serves checkpoints one at a
 time (one accelerator); failures are retried once the devices are back.
+While the server is down the device trains no further "while the server
+trains" epochs (the epoch in progress completes): it waits for the server or
+its checkpoint, so a server that never returns stalls the run instead of
+running it for ever.
 """
 
 from __future__ import annotations
@@ -64,8 +68,14 @@ def device_side(rt: Runtime, device: DeviceId, spec: HandoffScheme) -> Process:
         in_use = choice.returned if choice.using_returned else local
         checkpoint = clone_state(in_use.state_dict())  # a retry resends this, not newer weights
         returned = rt.env.process(server_side(rt, device, checkpoint, spec, handoff))
+        server = rt.devices[rt.server]
         while not returned.triggered:
-            yield from local_epoch(f"hand-off {handoff}: training while the server trains")
+            if server.up:
+                yield from local_epoch(f"hand-off {handoff}: training while the server trains")
+            else:  # nothing of the checkpoint progresses: wait for the server or the return
+                yield from rt.wait(
+                    device, returned | server.came_up, f"hand-off {handoff}: the server is down"
+                )
         choice.returned = rt.model_from(returned.value)
         choice.returned_accuracy = yield from validate(rt, device, choice.returned)
         local_accuracy = yield from validate(rt, device, local)
