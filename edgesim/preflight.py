@@ -28,7 +28,7 @@ from edgesim.config import LoadedScenario
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 from edgesim.learning.datasets import DATASETS, IMAGE_EXTENSIONS
 from edgesim.learning.models import MODELS
-from edgesim.learning.partition import partition
+from edgesim.learning.partition import scenario_partition
 
 DATA_ON_DISK = {
     "mnist": "the MNIST IDX files",
@@ -265,18 +265,7 @@ def placement(loaded: LoadedScenario, facts: LabelFacts | None) -> list[str]:
     # The real split on labels of the same counts: sizes (and so every error) are the same.
     train = np.repeat(np.array(sorted(facts.train)), [facts.train[c] for c in sorted(facts.train)])
     try:
-        partition(
-            train,
-            fleet.clients,
-            kind=spec.kind,
-            rng=np.random.default_rng([scenario.seed, 0xDA7A]),  # as edgesim.runner.prepare
-            alpha=spec.alpha,
-            shards_per_device=spec.shards_per_device,
-            server_id=fleet.server,
-            server_share=spec.server_share,
-            personal_class=spec.personal_class,
-            server_copies=spec.server_copies,
-        )
+        scenario_partition(loaded, train)
     except EdgesimError as exc:
         found.append(f"data.partition: {exc}")
     return found

@@ -44,7 +44,7 @@ from edgesim.errors import EdgesimError, did_you_mean
 from edgesim.learning.datasets import Dataset, load_dataset
 from edgesim.learning.flops import workload_of
 from edgesim.learning.models import build_model
-from edgesim.learning.partition import partition, train_validation_split
+from edgesim.learning.partition import scenario_partition, train_validation_split
 from edgesim.learning.training import Optimizer
 from edgesim.metrics.recorder import Recorder
 from edgesim.metrics.results import SCHEMA_VERSION, run_result
@@ -109,18 +109,7 @@ def prepare(loaded: LoadedScenario) -> Prepared:
         grayscale=data.grayscale,
     )
     spec = data.partition
-    parts = partition(
-        splits.train.y.numpy(),
-        fleet.clients,
-        kind=spec.kind,
-        rng=np.random.default_rng([scenario.seed, 0xDA7A]),
-        alpha=spec.alpha,
-        shards_per_device=spec.shards_per_device,
-        server_id=fleet.server,
-        server_share=spec.server_share,
-        personal_class=spec.personal_class,
-        server_copies=spec.server_copies,
-    )
+    parts = scenario_partition(loaded, splits.train.y.numpy())
     holders = sorted(parts)
     holdings = {}
     for holder, indices in sorted(parts.items()):

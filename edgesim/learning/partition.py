@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from edgesim.config import LoadedScenario
 from edgesim.errors import EdgesimError, did_you_mean
 
 PARTITIONERS: dict[str, str] = {
@@ -126,6 +127,24 @@ def partition(
         owner, own_indices = personal
         parts[owner] = np.concatenate([parts[owner], own_indices])
     return {key: np.sort(part).astype(np.int64) for key, part in parts.items()}
+
+
+def scenario_partition(loaded: LoadedScenario, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """The scenario's split of ``labels``, drawn from its seed: what a run and its check use."""
+    scenario, fleet = loaded.scenario, loaded.fleet
+    spec = scenario.data.partition
+    return partition(
+        labels,
+        fleet.clients,
+        kind=spec.kind,
+        rng=np.random.default_rng([scenario.seed, 0xDA7A]),
+        alpha=spec.alpha,
+        shards_per_device=spec.shards_per_device,
+        server_id=fleet.server,
+        server_share=spec.server_share,
+        personal_class=spec.personal_class,
+        server_copies=spec.server_copies,
+    )
 
 
 def _check_copy(
