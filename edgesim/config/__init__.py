@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgesim.config.fleet import Fleet, resolve_fleet
-from edgesim.config.loading import load_yaml, validate
+from edgesim.config.loading import validate
 from edgesim.config.scenario import Scenario
+from edgesim.config.yaml_files import load_yaml
 
 
 @dataclass(frozen=True)

@@ -7,31 +7,13 @@ pydantic dump, and sees every problem at once, as Flower's config errors do.
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
-from edgesim.errors import ConfigError, EdgesimError
+from edgesim.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def load_yaml(path: Path) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EdgesimError(f"file not found: {path}") from None
-    except OSError as exc:
-        raise EdgesimError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise EdgesimError(f"{path}: not valid YAML{where}: {problem}") from None
 
 
 def yaml_path(loc: tuple[int | str, ...]) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgesim.config.loading import load_yaml, validate
+from edgesim.config.loading import validate
+from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import EdgesimError, did_you_mean
 
 PROFILE_DIR = Path(__file__).resolve().parents[1] / "device_profiles"
