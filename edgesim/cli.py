@@ -22,8 +22,9 @@ from rich.table import Table
 from edgesim.errors import EdgesimError
 from edgesim.io import write_json_atomic
 
-console = Console(stderr=True)
-out = Console()
+# Emoji codes stay text: a file named ":x:.yaml" is printed as it is written.
+console = Console(stderr=True, emoji=False)
+out = Console(emoji=False)
 
 
 def _format_seconds(value: float | None) -> str:
@@ -40,7 +41,7 @@ def _format_bytes(value: float) -> str:
 
 def summary_table(results: dict[str, Any]) -> Table:
     targets = results["scenario"]["targets"]
-    table = Table(title=f"{results['scenario']['name']}: summary (simulated)")
+    table = Table(title=f"{escape(results['scenario']['name'])}: summary (simulated)")
     table.add_column("scheme")
     table.add_column("final acc", justify="right")
     for target in targets:
@@ -54,7 +55,9 @@ def summary_table(results: dict[str, Any]) -> Table:
         accuracy = run["final_accuracy"]
         stalled = run.get("stalled")
         table.add_row(
-            run["label"] if not stalled else f"{run['label']} (stalled at {stalled['at_s']:g} s)",
+            escape(run["label"])
+            if not stalled
+            else f"{escape(run['label'])} (stalled at {stalled['at_s']:g} s)",
             "—" if accuracy is None else f"{accuracy:.3f}",
             *(_format_seconds(run["time_to_accuracy_s"][str(t)]) for t in targets),
             _format_seconds(run["sim_time_s"]),
@@ -79,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loaded = type(loaded)(scenario, loaded.fleet, loaded.source, loaded.base_dir)
 
     with Progress(
-        TextColumn("{task.description:<24}"),
+        TextColumn("{task.description:<24}", markup=False),  # labels are the user's text
         BarColumn(bar_width=20),
         TextColumn("sim {task.fields[sim]:>10}  acc {task.fields[acc]}"),
         TimeElapsedColumn(),
@@ -117,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     report_path = render_report(results, out_dir / "report.html")
     if not args.quiet:
         out.print(summary_table(results))
-    out.print(f"results: {results_path}\nreport:  {report_path}")
+    out.print(f"results: {escape(str(results_path))}\nreport:  {escape(str(report_path))}")
     return 0
 
 
@@ -138,7 +141,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         fleet = loaded.fleet
         out.print(
-            f"{path}: ok — {len(fleet.devices)} devices, {len(fleet.links)} links, "
+            f"{escape(str(path))}: ok — {len(fleet.devices)} devices, {len(fleet.links)} links, "
             f"{len(loaded.scenario.schemes)} schemes"
         )
     return 2 if failed else 0
@@ -219,7 +222,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     results = load_results([Path(p) for p in args.results])
     target = Path(args.out) if args.out else Path(args.results[0]).with_name("report.html")
-    out.print(f"report: {render_report(results, target)}")
+    out.print(f"report: {escape(str(render_report(results, target)))}")
     return 0
 
 
@@ -238,7 +241,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else Path("reports") / sweep.spec.name
     jobs = args.jobs if args.jobs or args.backend == "ray" else default_jobs()
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(bar_width=30),
         TextColumn("{task.completed}/{task.total} runs"),
         TimeElapsedColumn(),
@@ -253,10 +256,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress.update(bar, completed=len(sweep.tasks) - len(pending_tasks(sweep, out_dir)))
         outcome = run_sweep(sweep, out_dir, args.backend, jobs, args.address, on_progress)
     if outcome.skipped:
-        out.print(f"{outcome.skipped} runs were already finished in {out_dir}/runs (skipped)")
+        out.print(
+            f"{outcome.skipped} runs were already finished in {escape(str(out_dir))}/runs (skipped)"
+        )
     summary = summarize(sweep, out_dir)
     report_path = render_sweep_report(summary, out_dir / "report.html")
-    out.print(f"sweep:   {out_dir / 'sweep.json'}\nreport:  {report_path}")
+    out.print(
+        f"sweep:   {escape(str(out_dir / 'sweep.json'))}\nreport:  {escape(str(report_path))}"
+    )
     if outcome.failed:
         first_id, first_error = outcome.failed[0]
         raise EdgesimError(

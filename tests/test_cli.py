@@ -103,3 +103,17 @@ def test_a_stalled_run_is_warned_about_and_marked(tmp_path, write_scenario, tiny
     assert "nano-0" in stalled["alone"]["reason"]
     assert "warning:" in captured.err and "alone stalled at 0.01 s" in captured.err
     assert "stalled" in captured.out  # marked in the summary table (wrapped at 80 columns)
+
+
+def test_user_strings_are_printed_as_written_never_as_markup(
+    tmp_path, write_scenario, tiny_scenario, capsys
+):
+    scenario = _small(tiny_scenario)
+    scenario["schemes"][1]["label"] = "[/]alone[red] :x:"
+    out = tmp_path / "o[seed1]:x:"
+    code = main(["run", str(write_scenario(scenario)), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert (out / "results.json").exists()
+    assert f"results: {out / 'results.json'}" in captured.out.replace("\n", "")
+    assert "[/]alone[red] :x:" in captured.err  # its progress line
