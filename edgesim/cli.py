@@ -20,7 +20,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from edgesim.errors import EdgesimError
-from edgesim.io import write_json_atomic
+from edgesim.io import claim_outputs, write_json_atomic
+
+FORCE_HELP = "replace output files edgesim did not write (never an input)"
 
 # Emoji codes stay text: a file named ":x:.yaml" is printed as it is written.
 console = Console(stderr=True, emoji=False)
@@ -77,6 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_scenario(args.scenario)
     logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
     out_dir = Path(args.out) if args.out else Path("reports") / loaded.scenario.name
+    claim_outputs(
+        [out_dir / "results.json", out_dir / "report.html"], (Path(args.scenario),), args.force
+    )
     if args.seed is not None:
         scenario = loaded.scenario.model_copy(update={"seed": args.seed})
         loaded = type(loaded)(scenario, loaded.fleet, loaded.source, loaded.base_dir)
@@ -220,8 +225,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from edgesim.report.html import render_report
     from edgesim.report.load import load_results
 
-    results = load_results([Path(p) for p in args.results])
     target = Path(args.out) if args.out else Path(args.results[0]).with_name("report.html")
+    claim_outputs([target], tuple(Path(p) for p in args.results), args.force)
+    results = load_results([Path(p) for p in args.results])
     out.print(f"report: {escape(str(render_report(results, target)))}")
     return 0
 
@@ -239,6 +245,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls are in the counters
     sweep = load_sweep(args.sweep)
     out_dir = Path(args.out) if args.out else Path("reports") / sweep.spec.name
+    claim_outputs(
+        [out_dir / "sweep.json", out_dir / "report.html"], (Path(args.sweep),), args.force
+    )
     jobs = args.jobs if args.jobs or args.backend == "ray" else default_jobs()
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -286,7 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where torch runs")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
-    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
+    run.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
@@ -307,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="build a report from results.json files")
     report.add_argument("results", nargs="+")
     report.add_argument("--out", help="output HTML file")
+    report.add_argument("--force", action="store_true", help=FORCE_HELP)
     report.set_defaults(handler=cmd_report)
 
     sweep = sub.add_parser(
@@ -318,7 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", help="Ray cluster: auto, or ray://host:10001")
     sweep.add_argument("--out", help="output folder (default reports/<sweep name>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    sweep.add_argument("--force", action="store_true", help=FORCE_HELP)
+    sweep.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     sweep.set_defaults(handler=cmd_sweep)
     return parser
 

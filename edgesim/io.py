@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from edgesim.errors import EdgesimError
+
 
 def write_text_atomic(path: Path, text: str) -> Path:
     path = Path(path)
@@ -28,3 +30,44 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 def write_json_atomic(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+
+
+GENERATOR = "edgesim"
+"""Named in every HTML page edgesim writes (``<meta name="generator">``), so it knows its own."""
+
+_OWN_MARKS = (b'<meta name="generator" content="edgesim">', b'{\n "schema_version":')
+
+
+def written_by_edgesim(path: Path) -> bool:
+    """A results, sweep or report file that edgesim wrote (so it may be replaced)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return any(mark in head for mark in _OWN_MARKS)
+
+
+def claim_outputs(outputs: list[Path], inputs: tuple[Path, ...] = (), force: bool = False) -> None:
+    """Before any work: refuse outputs that would replace an input or a file edgesim did not write.
+
+    Raises :class:`EdgesimError` naming the file; ``force`` allows replacing a
+    regular file edgesim did not write (never an input, never a folder).
+    """
+    sources = {Path(p).resolve() for p in inputs}
+    for output in outputs:
+        output = Path(output)
+        for parent in output.parents:
+            if parent.exists() and not parent.is_dir():
+                raise EdgesimError(f"--out: {parent} is a file, not a folder")
+        if output.resolve() in sources:
+            raise EdgesimError(f"--out: {output} is one of the inputs; choose another file")
+        if not output.exists() and not output.is_symlink():
+            continue
+        if output.is_symlink() or not output.is_file():
+            raise EdgesimError(f"--out: {output} exists and is not a regular file")
+        if not force and not written_by_edgesim(output):
+            raise EdgesimError(
+                f"--out: {output} exists and was not written by edgesim; "
+                "move it away, choose another --out, or pass --force"
+            )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from edgesim.cli import main
+from edgesim.cli import build_parser, main
 
 
 def _small(tiny_scenario):
@@ -117,3 +117,40 @@ def test_user_strings_are_printed_as_written_never_as_markup(
     assert (out / "results.json").exists()
     assert f"results: {out / 'results.json'}" in captured.out.replace("\n", "")
     assert "[/]alone[red] :x:" in captured.err  # its progress line
+
+
+def test_outputs_never_replace_an_input_or_a_file_edgesim_did_not_write(
+    tmp_path, write_scenario, tiny_scenario, capsys
+):
+    scenario = _small(tiny_scenario)
+    scenario["schemes"] = scenario["schemes"][:1]
+    path = str(write_scenario(scenario))
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "results.json"
+    mine.write_text("my own notes\n")
+    # Refused before any work: no report appears, the user's file is byte-identical.
+    assert main(["run", path, "--out", str(out), "--quiet"]) == 2
+    assert "was not written by edgesim" in capsys.readouterr().err
+    assert mine.read_text() == "my own notes\n"
+    assert not (out / "report.html").exists()
+    # --out naming a regular file, not a folder.
+    assert main(["run", path, "--out", str(mine), "--quiet"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    # With --force it is replaced; edgesim's own files are replaced on a rerun without it.
+    assert main(["run", path, "--out", str(out), "--quiet", "--force"]) == 0
+    assert json.loads(mine.read_text())["schema_version"] == 1
+    assert main(["run", path, "--out", str(out), "--quiet"]) == 0
+    # A report never replaces one of its inputs, even with --force.
+    before = mine.read_bytes()
+    assert main(["report", str(mine), "--out", str(mine), "--force"]) == 2
+    assert "is one of the inputs" in capsys.readouterr().err
+    assert mine.read_bytes() == before
+
+
+def test_debug_before_or_after_the_subcommand_is_kept():
+    parser = build_parser()
+    for command in ("run", "sweep"):
+        assert parser.parse_args(["--debug", command, "x.yaml"]).debug is True
+        assert parser.parse_args([command, "x.yaml", "--debug"]).debug is True
+        assert parser.parse_args([command, "x.yaml"]).debug is False
