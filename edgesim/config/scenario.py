@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from edgesim.config.names import Name
 from edgesim.config.profiles import DeviceProfile
 from edgesim.config.schemes import SchemeSpec, Strict
 
@@ -41,7 +42,7 @@ reported against that profile only (not also as "not a valid string").
 class DeviceGroup(Strict):
     """One device, or ``count`` identical devices named ``<id>-0`` … ``<id>-<count-1>``."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    id: Name
     profile: ProfileRef
     count: int = Field(default=1, ge=1, le=100_000)
     role: Literal["client", "server"] = "client"
@@ -194,7 +195,7 @@ class Observe(Strict):
     """How often the experimenter looks at test accuracy (free: no time, no bytes)."""
 
     min_interval_s: float = Field(default=0.0, ge=0)
-    subsets: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], ObservedSubset] = Field(
+    subsets: dict[Name, ObservedSubset] = Field(
         default_factory=dict, description="named parts of the test set, each also observed"
     )
 
@@ -233,7 +234,7 @@ class BackgroundTask(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Name
     description: str = ""
     seed: int = Field(default=0, ge=0)
     devices: list[DeviceGroup] = Field(min_length=1)

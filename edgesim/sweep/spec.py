@@ -20,6 +20,7 @@ from pydantic import Field, field_validator
 
 from edgesim.config import from_model
 from edgesim.config.loading import validate
+from edgesim.config.names import Name
 from edgesim.config.scenario import Scenario
 from edgesim.config.schemes import Strict
 from edgesim.config.yaml_files import load_yaml
@@ -31,7 +32,7 @@ Scalar = str | int | float | bool | None
 
 
 class SweepFile(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Name
     description: str = ""
     base: str | dict[str, Any] = Field(
         description="a scenario file (relative to the sweep file) or an inline scenario"

@@ -301,7 +301,8 @@ def test_number_out_of_range(problems, change, expected) -> None:
         ),
         (
             lambda d: d["devices"][1].update(id="na no"),
-            "devices[1].id: String should match pattern '^[A-Za-z0-9_.-]+$' (got 'na no')",
+            "devices[1].id: use 1 to 64 letters, digits, '_', '-' or '.', not starting with '.' "
+            "(got 'na no')",
         ),
         (
             lambda d: d["schemes"][2].update(rounds="many"),
