@@ -11,18 +11,15 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from edgesim.config.base import Strict
 from edgesim.config.loading import validate
 from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import EdgesimError, did_you_mean
 
 PROFILE_DIR = Path(__file__).resolve().parents[1] / "device_profiles"
 LINK_PROFILE_FILE = Path(__file__).resolve().parents[1] / "cluster" / "link_profiles.yaml"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Power(Strict):

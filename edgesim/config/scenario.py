@@ -17,9 +17,10 @@ from pydantic import (
     model_validator,
 )
 
+from edgesim.config.base import Strict
 from edgesim.config.names import Name
 from edgesim.config.profiles import DeviceProfile
-from edgesim.config.schemes import SchemeSpec, Strict
+from edgesim.config.schemes import SchemeSpec
 
 # --------------------------------------------------------------------------- fleet
 

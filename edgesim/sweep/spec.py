@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from edgesim.config import from_model
+from edgesim.config.base import Strict
 from edgesim.config.loading import validate
 from edgesim.config.names import Name
 from edgesim.config.scenario import Scenario
-from edgesim.config.schemes import Strict
 from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import ConfigError, EdgesimError
 from edgesim.runner import check_names, outages_of

@@ -34,7 +34,7 @@ def refused(path, *words):
     [
         (BILLION_LAUGHS, ["aliases are expanded"]),
         ("a: &a [*a]", ["nested deeper"]),  # a recursive alias
-        ("[" * 100_000 + "]" * 100_000, ["nested deeper than"]),
+        ("[" * 100_000 + "]" * 100_000, ["nest"]),  # ours, or a newer libyaml's own limit
         ("{a: " * 70 + "1" + "}" * 70, [f"deeper than {MAX_DEPTH}"]),
         ("deep: &d " + "[" * 40 + "]" * 40 + "\n" + "x: " + "[" * 30 + "*d" + "]" * 30, ["deeper"]),
         ("name: a\nseed: 1\nname: b\n", ["duplicate key 'name'", "line 1", "line 3"]),

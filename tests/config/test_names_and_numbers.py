@@ -1,4 +1,4 @@
-"""Names that may become file names cannot climb out of a folder, hide a file or hold a path."""
+"""Names that may become file names, and numbers that must be finite: refused in words."""
 
 from __future__ import annotations
 
@@ -42,3 +42,21 @@ def test_sweep_names_follow_the_rule(tmp_path, capsys):
     sweep.write_text("name: ..\nbase: base.yaml\nvary: {seed: [1]}\n")
     assert main(["sweep", str(sweep), "--out", str(tmp_path / "out")]) == 2
     assert RULE in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d["network"]["links"][0].update(latency_s=float("inf")), "latency_s"),
+        (lambda d: d["schemes"][2].update(local_epochs=float("inf")), "local_epochs"),
+        (lambda d: d["training"].update(lr=float("nan")), "training.lr"),
+        (lambda d: d["failures"]["scheduled"][0].update(duration_s=float("inf")), "duration_s"),
+    ],
+    ids=["latency", "epochs", "lr-nan", "outage"],
+)
+def test_infinite_and_nan_numbers_are_refused(write_scenario, tiny_scenario, capsys, edit, field):
+    """``.inf`` would validate as a float, then overflow a loop or write non-JSON results."""
+    edit(tiny_scenario)
+    assert main(["validate", str(write_scenario(tiny_scenario))]) == 2
+    err = capsys.readouterr().err
+    assert field in err and "finite number" in err
