@@ -295,15 +295,23 @@ def reference_rates(capacity, routes, weights, bounds):
     return rates
 
 
-def test_fast_solver_matches_the_reference_on_random_weighted_bounded_sets():
-    rng = random.Random(2013)
-    for _ in range(300):
-        links = [f"l{i}" for i in range(rng.randint(1, 8))]
-        capacity = {res: 10 ** rng.uniform(0, 3) for res in links}
-        flows = [f"f{i}" for i in range(rng.randint(1, 15))]
-        routes = {f: tuple(rng.sample(links, rng.randint(1, min(4, len(links))))) for f in flows}
-        weights = {f: 10 ** rng.uniform(-2, 2) for f in flows}
-        bounds = {f: 10 ** rng.uniform(-1, 3) if rng.random() < 0.4 else math.inf for f in flows}
+@pytest.mark.parametrize(
+    "seed, sets, links, flows, bounded",
+    [
+        (2013, 300, (1, 8), (1, 15), 0.4),  # small random sets
+        (2024, 20, (5, 20), (20, 60), 0.5),  # bottleneck chains: levels saturate in turn
+    ],
+    ids=["random", "chains"],
+)
+def test_fast_solver_matches_the_reference(seed, sets, links, flows, bounded):
+    rng = random.Random(seed)
+    for _ in range(sets):
+        names = [f"l{i}" for i in range(rng.randint(*links))]
+        capacity = {res: 10 ** rng.uniform(0, 3) for res in names}
+        ids = [f"f{i}" for i in range(rng.randint(*flows))]
+        routes = {f: tuple(rng.sample(names, rng.randint(1, min(4, len(names))))) for f in ids}
+        weights = {f: 10 ** rng.uniform(-2, 2) for f in ids}
+        bounds = {f: 10 ** rng.uniform(-1, 3) if rng.random() < bounded else math.inf for f in ids}
         expected = reference_rates(capacity, routes, weights, bounds)
         assert max_min_rates(capacity, routes, weights, bounds) == pytest.approx(expected, rel=1e-9)
 
@@ -372,20 +380,6 @@ def test_zero_latency_flow_shares_with_penalty_one_as_in_simgrid():
     half = solver.start(("l",), 1e9, latency=0.5)
     env.run(until=1.0)
     assert (zero.rate, half.rate) == pytest.approx((1.0, 2.0), rel=1e-12)
-
-
-def test_fast_solver_matches_the_reference_on_bottleneck_chains():
-    """Many flows over a tree whose levels saturate one after another (bounds release links)."""
-    rng = random.Random(2024)
-    for _ in range(20):
-        links = [f"l{i}" for i in range(rng.randint(5, 20))]
-        capacity = {res: 10 ** rng.uniform(1, 3) for res in links}
-        flows = [f"f{i}" for i in range(rng.randint(20, 60))]
-        routes = {f: tuple(rng.sample(links, rng.randint(1, 4))) for f in flows}
-        weights = {f: 10 ** rng.uniform(-1, 1) for f in flows}
-        bounds = {f: 10 ** rng.uniform(-1, 2) if rng.random() < 0.5 else math.inf for f in flows}
-        expected = reference_rates(capacity, routes, weights, bounds)
-        assert max_min_rates(capacity, routes, weights, bounds) == pytest.approx(expected, rel=1e-9)
 
 
 def test_rates_stay_max_min_fair_as_flows_join_and_leave_in_any_order():
