@@ -32,10 +32,8 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
 
 
-GENERATOR = "edgesim"
-"""Named in every HTML page edgesim writes (``<meta name="generator">``), so it knows its own."""
-
 _OWN_MARKS = (b'<meta name="generator" content="edgesim">', b'{\n "schema_version":')
+"""How edgesim knows its own files: the generator tag of its pages, the start of its JSON."""
 
 
 def written_by_edgesim(path: Path) -> bool:
