@@ -89,9 +89,9 @@ class Network:
         completes, aborts, or is still running when the run ends
         (:meth:`finish`).
         """
-        for end in (src, dst):
-            if end in self.devices and not self.devices[end].up:
-                raise TransferAborted(f"{end} is down")
+        down = self._down_end(src, dst)
+        if down is not None:
+            raise TransferAborted(f"{down} is down")
         nodes = self.path(src, dst)
         route, links, latency = [], [], 0.0
         for a, b in zip(nodes, nodes[1:], strict=False):
@@ -154,14 +154,16 @@ class Network:
 
     def reachable(self, src: NodeId, dst: NodeId) -> bool:
         """Both ends are up and a route between them has every link up."""
-        for end in (src, dst):
-            if end in self.devices and not self.devices[end].up:
-                return False
+        if self._down_end(src, dst) is not None:
+            return False
         try:
             self.path(src, dst)
         except TransferAborted:
             return False
         return True
+
+    def _down_end(self, src: NodeId, dst: NodeId) -> NodeId | None:
+        return next((e for e in (src, dst) if e in self.devices and not self.devices[e].up), None)
 
     def node_down(self, node: NodeId) -> None:
         self._abort_where(lambda t: node in t.nodes, f"{node} went down")

@@ -299,9 +299,10 @@ def sync_rounds(
     ps: ParameterServer,
     work: Allocation,
 ) -> Process:
-    round_number = 0
+    completed = 0
     while not work.finished.triggered:
-        yield from until_server_up(rt, round_number + 1)
+        round_number = completed + 1
+        yield from until_server_up(rt, round_number)
         for worker in [w for w in work.remaining if not rt.devices[w].up]:
             work.fail(worker)  # the PS notices a worker that is down at the start of a round
             rt.env.process(recover(rt, worker, spec, ps, work))
@@ -309,7 +310,6 @@ def sync_rounds(
         if not live:
             yield from rt.wait(rt.server, work.changed | work.finished, "no live worker has work")
             continue
-        round_number += 1
         quota = work.share_of(live, spec.chunk_steps * len(live))
         state = clone_state(ps.state())
         steps = {worker: work.take(worker, max(1, quota[worker])) for worker in live}
@@ -325,8 +325,8 @@ def sync_rounds(
         if returned is None:  # the PS went down: the round's work is to do again
             for worker in live:
                 work.give_back(worker, steps[worker])
-            round_number -= 1
             continue
+        completed = round_number
         updates = []
         for worker, update in returned.items():
             if update is None:

@@ -43,7 +43,6 @@ def run_round(
     participants: list[DeviceId],
     job: Callable[[DeviceId], Process],
     deadline_s: float | None = None,
-    server: DeviceId | None = None,
     working: str = "clients training",
 ) -> Process:
     """One round of ``job`` on every participant; their results, or ``None`` if it was lost.
@@ -54,7 +53,7 @@ def run_round(
     that failed or missed the deadline). ``None`` means the server went down
     during the round: nothing of it counts and the caller should run it again.
     """
-    server = server or rt.server
+    server = rt.server
     went_down = rt.devices[server].went_down
     jobs = {p: rt.env.process(job(p)) for p in participants}
     waiting = [rt.env.all_of(list(jobs.values())), went_down]
@@ -83,9 +82,8 @@ def _value(job: simpy.Process) -> Returned | None:
     return job.value if job.triggered and job.ok else None
 
 
-def until_server_up(rt: Runtime, round_number: int, server: DeviceId | None = None) -> Process:
+def until_server_up(rt: Runtime, round_number: int) -> Process:
     """Before a round: wait until the server is up (and count a round that had to wait)."""
-    server = server or rt.server
-    if not rt.devices[server].up:
+    if not rt.devices[rt.server].up:
         rt.recorder.count("rounds_delayed_by_server")
-        yield from rt.await_parties([server], f"round {round_number}: server down")
+        yield from rt.await_parties([rt.server], f"round {round_number}: server down")
