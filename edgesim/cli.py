@@ -12,21 +12,34 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from edgesim.config.numbers import BatchSize
 from edgesim.errors import EdgesimError
 from edgesim.io import claim_outputs, write_json_atomic
+
+MAX_JOBS = 1024
+"""Most sweep runs at once on one machine."""
 
 FORCE_HELP = "replace output files edgesim did not write (never an input)"
 
 # Emoji codes stay text: a file named ":x:.yaml" is printed as it is written.
 console = Console(stderr=True, emoji=False)
 out = Console(emoji=False)
+
+
+def checked(flag: str, kind: Any, value: Any) -> Any:
+    """A command-line value held to the range the same setting has in a file."""
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise EdgesimError(f"{flag}: {exc.errors()[0]['msg']} (got {value})") from None
 
 
 def _format_seconds(value: float | None) -> str:
@@ -76,16 +89,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edgesim.report.html import render_report
     from edgesim.runner import run_scenario
 
-    loaded = load_scenario(args.scenario)
+    loaded = load_scenario(args.scenario, seed=args.seed)
     logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
     out_dir = Path(args.out) if args.out else Path("reports") / loaded.scenario.name
     claim_outputs(
         [out_dir / "results.json", out_dir / "report.html"], (Path(args.scenario),), args.force
     )
-    if args.seed is not None:
-        scenario = loaded.scenario.model_copy(update={"seed": args.seed})
-        loaded = type(loaded)(scenario, loaded.fleet, loaded.source, loaded.base_dir)
-
     with Progress(
         TextColumn("{task.description:<24}", markup=False),  # labels are the user's text
         BarColumn(bar_width=20),
@@ -131,25 +140,37 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Every check ``run`` makes before it starts (:mod:`edgesim.preflight`), on every file."""
-    from edgesim import preflight
-    from edgesim.config import load_scenario
-
     failed = 0
     for path in args.scenarios:
         try:
-            loaded = load_scenario(path)
-            preflight.check(loaded)
+            verdict = _validated(Path(path))
         except EdgesimError as exc:  # report it, and go on to the next file
             failed += 1
             message = f"[bold red]error:[/] {escape(str(exc))}"
             console.print(message, highlight=False, soft_wrap=True)
             continue
-        fleet = loaded.fleet
-        out.print(
-            f"{escape(str(path))}: ok — {len(fleet.devices)} devices, {len(fleet.links)} links, "
-            f"{len(loaded.scenario.schemes)} schemes"
-        )
+        out.print(f"{escape(str(path))}: ok — {verdict}", soft_wrap=True)
     return 2 if failed else 0
+
+
+def _validated(path: Path) -> str:
+    """Check a scenario or a sweep file (told apart by their keys) as ``run`` or ``sweep`` would."""
+    from edgesim import preflight
+    from edgesim.config import looks_like_sweep, scenario_from_yaml
+    from edgesim.config.yaml_files import load_yaml
+    from edgesim.sweep import load_sweep
+
+    data = load_yaml(path)
+    if looks_like_sweep(data):
+        sweep = load_sweep(path)
+        return f"sweep of {len(sweep.points)} points × {len(sweep.seeds)} seeds"
+    loaded = scenario_from_yaml(data, path)
+    preflight.check(loaded)
+    fleet = loaded.fleet
+    return (
+        f"{len(fleet.devices)} devices, {len(fleet.links)} links, "
+        f"{len(loaded.scenario.schemes)} schemes"
+    )
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -163,7 +184,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     from edgesim.config.profiles import builtin_device_profiles
 
     profiles = builtin_device_profiles()
-    if args.model or args.dataset or args.batch_size:
+    if args.model or args.dataset or args.batch_size is not None:
         return _profile_step_times(args, profiles)
     table = Table(title="device profiles")
     for column in ("name", "peak FP32", "efficiency", "step overhead", "memory BW", "power (W)"):
@@ -188,7 +209,9 @@ def _profile_step_times(args: argparse.Namespace, profiles: dict) -> int:
 
     model = args.model or "cnn-small"
     dataset = args.dataset or "digits"
-    batch_size = args.batch_size or 32
+    batch_size = (
+        32 if args.batch_size is None else checked("--batch-size", BatchSize, args.batch_size)
+    )
     test = load_dataset(dataset, path=args.path).test
     work = workload_of(model, test.input_shape, test.num_classes, batch_size)
     times = {
@@ -237,8 +260,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from edgesim.sweep import default_jobs, load_sweep, run_sweep, summarize
     from edgesim.sweep.driver import pending_tasks
 
-    if args.jobs is not None and args.jobs < 1:
-        raise EdgesimError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.jobs is not None:
+        checked("--jobs", Annotated[int, Field(ge=1, le=MAX_JOBS)], args.jobs)
     if args.address and args.backend != "ray":
         raise EdgesimError("--address is for --backend ray")
     if not args.debug:
@@ -273,14 +296,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out.print(
         f"sweep:   {escape(str(out_dir / 'sweep.json'))}\nreport:  {escape(str(report_path))}"
     )
-    if outcome.failed:
-        first_id, first_error = outcome.failed[0]
-        raise EdgesimError(
-            f"{len(outcome.failed)} of {outcome.total} runs failed "
-            f"({', '.join(i for i, _ in outcome.failed)}); rerun to retry only those. "
-            f"First error, {first_id}: {first_error}"
+    if not outcome.failed:
+        return 0
+    failed = ", ".join(f.task_id for f in outcome.failed)
+    summary = f"{len(outcome.failed)} of {outcome.total} runs failed ({failed})"
+    if outcome.bugs:  # a bug in edgesim, not in the sweep file: exit 1, as the CLI does
+        first = outcome.bugs[0]
+        for bug in outcome.bugs if args.debug else ():
+            console.print(f"run {bug.task_id}:\n{bug.traceback}", markup=False, highlight=False)
+        console.print(
+            f"[bold red]internal error[/] (a bug in edgesim): {escape(summary)}; run "
+            f"{escape(first.task_id)}: {escape(first.message)}"
+            + ("" if args.debug else "; rerun with --debug for tracebacks"),
+            highlight=False,
+            soft_wrap=True,
         )
-    return 0
+        return 1
+    first = outcome.failed[0]
+    raise EdgesimError(
+        f"{summary}; rerun to retry only those. First error, {first.task_id}: {first.message}"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=cmd_run)
 
-    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate = sub.add_parser("validate", help="check scenario or sweep files without running them")
     validate.add_argument("scenarios", nargs="+")
     validate.set_defaults(handler=cmd_validate)
 

@@ -1,14 +1,56 @@
-"""Atomic output files: a crash or Ctrl-C never leaves a half-written result behind."""
+"""Files edgesim reads and writes: user files read within bounds, outputs written atomically.
+
+A crash or Ctrl-C never leaves a half-written result behind.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from edgesim.errors import EdgesimError
+
+
+def read_text(path: Path, what: str, kind: str, limit: int) -> str:
+    """The UTF-8 text of a user's regular file of at most ``limit`` bytes.
+
+    A path a user wrote may name a folder, ``/dev/zero`` (read for ever), a
+    pipe (blocks on open) or a binary file: the type is checked before the
+    file is opened, at most ``limit + 1`` bytes are read, and every refusal is
+    an :class:`EdgesimError` naming the file. ``what`` and ``kind`` name it in
+    errors ("a YAML file", "a CSV failure trace").
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise EdgesimError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise EdgesimError(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise EdgesimError(f"{path}: is a directory, expected a {kind} {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise EdgesimError(f"{path}: not a regular file (a device or a pipe); expected a {what}")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise EdgesimError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise EdgesimError(
+            f"{path}: larger than {limit // (1024 * 1024)} MiB; a {what} is expected to be small"
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise EdgesimError(f"{path}: UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EdgesimError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x}); save it as UTF-8"
+        ) from None
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

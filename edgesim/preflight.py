@@ -25,6 +25,7 @@ import numpy as np
 
 from edgesim.cluster.faults import read_trace
 from edgesim.config import LoadedScenario
+from edgesim.config.scenario import Scenario
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 from edgesim.learning.datasets import DATASETS, IMAGE_EXTENSIONS
 from edgesim.learning.models import MODELS
@@ -41,6 +42,9 @@ SERVER_DATA_SCHEMES = ("distill-fl", "async-distill-fl", "gear")
 """Schemes that distil on the server's data (handoff and ecavg are checked with the fleet)."""
 
 TEN_CLASSES = ("mnist", "cifar10")
+
+MAX_OUTAGES = 1_000_000
+"""Most outages one random failure model (random, a churn or a correlated entry) may draw."""
 
 SYNTHETIC_SAMPLES, SYNTHETIC_CLASSES = 2000, 10  # load_dataset's defaults, as the runner uses
 
@@ -308,9 +312,19 @@ def schemes(loaded: LoadedScenario) -> list[str]:
 
 
 def failures(loaded: LoadedScenario) -> list[str]:
-    """The trace file parses and names known targets; departures that would never end."""
+    """The trace file parses and names known targets; departures that would never end.
+
+    Random outages are drawn before the run, so a mean time between failures
+    tiny next to the horizon (``mtbf_s: 1e-9``, ``horizon_s: 1e9``) would draw
+    for ever: the expected number is bounded by :data:`MAX_OUTAGES`.
+    """
     scenario = loaded.scenario
-    found = []
+    found = [
+        f"{field}: about {expected:,.0f} outages expected (horizon_s over the mean cycle, "
+        f"for each target); at most {MAX_OUTAGES:,}: raise the mean times or shorten horizon_s"
+        for field, expected in _expected_outages(scenario)
+        if expected > MAX_OUTAGES
+    ]
     if scenario.failures.departures and scenario.background and scenario.horizon_s is None:
         found.append(
             "horizon_s: failures.departures with background tasks needs a horizon_s (the tasks "
@@ -332,3 +346,21 @@ def failures(loaded: LoadedScenario) -> list[str]:
         for target in unknown
     ]
     return found
+
+
+def _expected_outages(scenario: Scenario) -> list[tuple[str, float]]:
+    """(field, expected number of outages drawn) of each random failure model."""
+    failures = scenario.failures
+    expected = []
+    if failures.random:
+        spec = failures.random
+        count = sum(len(scenario.members(t)) for t in spec.targets)
+        expected.append(("failures.random", count * spec.horizon_s / (spec.mtbf_s + spec.mttr_s)))
+    for i, spec in enumerate(failures.churn):
+        count = sum(len(scenario.members(t)) for t in spec.targets)
+        cycle_s = spec.mean_down_s / (1 - spec.availability)
+        expected.append((f"failures.churn[{i}]", count * spec.horizon_s / cycle_s))
+    for i, spec in enumerate(failures.correlated):
+        cycle_s = spec.mtbf_s + spec.mttr_s
+        expected.append((f"failures.correlated[{i}]", len(spec.targets) * spec.horizon_s / cycle_s))
+    return expected

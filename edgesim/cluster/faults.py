@@ -8,6 +8,7 @@ faces exactly the same failures.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import numpy as np
 import simpy
 
 from edgesim.errors import EdgesimError
+from edgesim.io import read_text
 from edgesim.types import SimTime
 
 
@@ -117,38 +119,53 @@ def _alternating(
         t = back + float(rng.exponential(mean_up))
 
 
+MAX_TRACE_BYTES = 8 * 1024 * 1024
+"""Largest failure trace read (8 MiB, about a million rows: each becomes a simulated process)."""
+
+_TRACE_COLUMNS = frozenset({"target", "down_at_s", "up_at_s"})
+
+
 def read_trace(path: Path) -> list[Outage]:
-    """Outages from a CSV file with a header ``target,down_at_s,up_at_s``."""
+    """Outages from a CSV file with a header ``target,down_at_s,up_at_s``.
+
+    The path comes from a scenario, so it may name a folder, ``/dev/zero``, a pipe or a
+    binary file: the file is read within the bounds of every user file (a regular file
+    of at most :data:`MAX_TRACE_BYTES` of UTF-8 text, a BOM as
+    Excel writes it allowed), and every error names the file and, for a row, its line.
+    """
+    text = read_text(path, "failure trace", "CSV", MAX_TRACE_BYTES).removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a BOM
-    except OSError:
-        raise EdgesimError(f"failure trace not found: {path}") from None
-    outages = []
-    with handle:
-        reader = csv.DictReader(handle)
-        expected = {"target", "down_at_s", "up_at_s"}
-        if not reader.fieldnames or not expected <= set(reader.fieldnames):
-            raise EdgesimError(
-                f"{path}: expected a header with columns {', '.join(sorted(expected))}"
-            )
-        for row in reader:
-            line = reader.line_num  # physical line: DictReader skips blank lines
-            if any(row[column] is None for column in expected):
-                raise EdgesimError(
-                    f"{path}:{line}: expected a value in each of {len(expected)} columns"
-                )
-            try:
-                start, end = float(row["down_at_s"]), float(row["up_at_s"])
-            except ValueError:
-                raise EdgesimError(
-                    f"{path}:{line}: down_at_s and up_at_s must be numbers"
-                ) from None
-            if not 0 <= start < end:
-                raise EdgesimError(
-                    f"{path}:{line}: need 0 <= down_at_s < up_at_s, got {start}, {end}"
-                )
-            outages.append(Outage(start, end, row["target"].strip()))
-    return outages
+        return _trace_rows(path, reader)
+    except csv.Error as exc:  # a field over the csv module's size limit
+        line = reader.reader.line_num  # DictReader's own line_num lags behind a failed row
+        raise EdgesimError(f"{path}:{line}: not readable as CSV: {exc}") from None
+
+
+def _trace_rows(path: Path, reader: csv.DictReader) -> list[Outage]:
+    """Every row's outage, once the header has the three columns rows are read by."""
+    if not reader.fieldnames or not set(reader.fieldnames) >= _TRACE_COLUMNS:
+        raise EdgesimError(
+            f"{path}: expected a header with columns {', '.join(sorted(_TRACE_COLUMNS))}"
+        )
+    # line_num is the physical line: DictReader skips blank lines
+    return [_trace_row(f"{path}:{reader.line_num}", row) for row in reader]
+
+
+def _trace_row(where: str, row: Mapping[str, str | None]) -> Outage:
+    """One row's outage; ``up_at_s`` may be ``inf``, a target that never comes back."""
+    if any(row[column] is None for column in _TRACE_COLUMNS):
+        raise EdgesimError(f"{where}: expected a value in each of {len(_TRACE_COLUMNS)} columns")
+    try:
+        start, end = float(row["down_at_s"]), float(row["up_at_s"])
+    except ValueError:
+        raise EdgesimError(f"{where}: down_at_s and up_at_s must be numbers") from None
+    if not 0 <= start < end:  # also refuses nan, and an infinite down_at_s
+        raise EdgesimError(f"{where}: need 0 <= down_at_s < up_at_s, got {start}, {end}")
+    target = row["target"].strip()
+    if not target or not target.isprintable():
+        raise EdgesimError(f"{where}: target must be a device id or link name, got {target[:60]!r}")
+    return Outage(start, end, target)
 
 
 def merge(outages: Iterable[Outage]) -> list[Outage]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edgesim.config.fleet import Fleet, resolve_fleet
 from edgesim.config.loading import validate
 from edgesim.config.scenario import Scenario
 from edgesim.config.yaml_files import load_yaml
+from edgesim.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,39 @@ class LoadedScenario:
     base_dir: Path
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Read, validate and resolve a scenario file; every user mistake is an EdgesimError."""
-    path = Path(path)
-    scenario = validate(Scenario, load_yaml(path), str(path))
-    return from_model(scenario, str(path), path.parent)
+def load_scenario(path: str | Path, seed: int | None = None) -> LoadedScenario:
+    """Read, validate and resolve a scenario file; every user mistake is an EdgesimError.
+
+    ``seed`` (the command line's ``--seed``) replaces the file's before
+    validation, so it is held to the same range; errors then name both.
+    """
+    return scenario_from_yaml(load_yaml(Path(path)), Path(path), seed)
+
+
+def scenario_from_yaml(data: Any, path: Path, seed: int | None = None) -> LoadedScenario:
+    """:func:`load_scenario` for a file already read (``edgesim validate`` reads it once)."""
+    source = str(path)
+    if looks_like_sweep(data):
+        raise ConfigError(
+            source,
+            [
+                "(top level): this is a sweep file (it has 'base:' and no 'devices:'), "
+                f"not a scenario; run it with: edgesim sweep {path}"
+            ],
+        )
+    if seed is not None and isinstance(data, dict):
+        data, source = {**data, "seed": seed}, f"{path} (with --seed {seed})"
+    scenario = validate(Scenario, data, source)
+    return from_model(scenario, source, path.parent)
+
+
+def looks_like_sweep(data: Any) -> bool:
+    """A sweep file names a ``base:`` scenario where a scenario lists its ``devices:``."""
+    return isinstance(data, dict) and "base" in data and "devices" not in data
+
+
+def looks_like_scenario(data: Any) -> bool:
+    return isinstance(data, dict) and "devices" in data and "base" not in data
 
 
 def from_model(scenario: Scenario, source: str, base_dir: Path) -> LoadedScenario:

@@ -7,7 +7,9 @@ path with a "did you mean".
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -17,7 +19,7 @@ from edgesim.config.profiles import (
     builtin_link_profiles,
     resolve_device_profile,
 )
-from edgesim.config.scenario import Scenario
+from edgesim.config.scenario import DeviceGroup, Scenario, expand
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 
 
@@ -53,11 +55,49 @@ class Fleet:
         return [d.id for d in self.devices if d.role == "client"]
 
     def profile_of(self, device_id: str) -> DeviceProfile:
-        return next(d.profile for d in self.devices if d.id == device_id)
+        return self._profiles[device_id]
+
+    @cached_property
+    def _profiles(self) -> dict[str, DeviceProfile]:
+        return {d.id: d.profile for d in self.devices}
+
+
+def identity_problems(scenario: Scenario) -> list[str]:
+    """Each device id (after groups expand) and network node is given once; clashes name both.
+
+    ``nano`` with ``count: 2`` makes ``nano-0`` and ``nano-1``, so a separate
+    device ``nano-1`` would be a second device of the same name. Linear in
+    the devices, so a 20 000-device fleet is checked at once.
+    """
+    problems: list[str] = []
+    owner: dict[str, tuple[str, DeviceGroup | None]] = {}  # id -> (its entry, its group)
+    groups = ((f"devices[{i}]", group) for i, group in enumerate(scenario.devices))
+    nodes = ((f"network.nodes[{i}]", node) for i, node in enumerate(scenario.network.nodes))
+    for where, entry in itertools.chain(groups, nodes):
+        if isinstance(entry, str):
+            names, field, group = [entry], where, None
+        else:
+            names, field, group = [entry.id, *expand(entry)], f"{where}.id", entry
+        for name in dict.fromkeys(names):  # a group's id and its only member are one name
+            first = owner.setdefault(name, (where, group))
+            if first[0] != where:
+                problems.append(f"{field}: '{name}' {_taken(name, *first)}")
+                break
+    return problems
+
+
+def _taken(name: str, where: str, group: DeviceGroup | None) -> str:
+    if group is None:
+        return f"is already the network node {where}"
+    if name == group.id:
+        return f"is already the id of {where}"
+    return f"is already a device of {where} ('{group.id}' with count {group.count})"
 
 
 def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
-    problems: list[str] = []
+    problems = identity_problems(scenario)
+    if problems:  # every later check looks devices up by id
+        raise ConfigError(source, problems)
     devices = []
     for i, group in enumerate(scenario.devices):
         try:
@@ -165,25 +205,26 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
                     "(one background task per device)"
                 )
                 break
+    clients = set(scenario.client_ids())
     personal = scenario.data.partition.personal_class
-    if personal and personal[0] not in scenario.client_ids():
+    if personal and personal[0] not in clients:
         problems.append(
             f"data.partition.personal_class[0]: '{personal[0]}' is not a client"
-            f"{did_you_mean(personal[0], scenario.client_ids())}"
+            f"{did_you_mean(personal[0], clients)}"
         )
     copied = scenario.data.partition.server_copies
-    if copied is not None and copied not in scenario.client_ids():
+    if copied is not None and copied not in clients:
         problems.append(
             f"data.partition.server_copies: '{copied}' is not a client"
-            f"{did_you_mean(copied, scenario.client_ids())}"
+            f"{did_you_mean(copied, clients)}"
         )
     server_has_data = scenario.data.partition.server_share > 0 or copied is not None
     for i, scheme in enumerate(scenario.schemes):
         for j, device in enumerate(getattr(scheme, "devices", None) or []):
-            if device not in scenario.client_ids():
+            if device not in clients:
                 problems.append(
                     f"schemes[{i}].devices[{j}]: '{device}' is not a client"
-                    f"{did_you_mean(device, scenario.client_ids())}"
+                    f"{did_you_mean(device, clients)}"
                 )
         if scheme.scheme != "local" and scenario.server_id() is None:
             problems.append(
@@ -207,7 +248,8 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
     graph.add_edges_from((link.edge_side, link.core_side) for link in links)
     server = scenario.server_id()
     if server is not None:
-        cut_off = sorted(d for d in scenario.device_ids() if not nx.has_path(graph, d, server))
+        reached = nx.node_connected_component(graph, server)
+        cut_off = sorted(d for d in scenario.device_ids() if d not in reached)
         if cut_off:
             raise ConfigError(
                 source, [f"network.links: no route to the server from {', '.join(cut_off)}"]

@@ -7,11 +7,11 @@ pydantic dump, and sees every problem at once, as Flower's config errors do.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, Tag, ValidationError
 
-from edgesim.errors import ConfigError
+from edgesim.errors import ConfigError, did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,20 +128,42 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
         field = str(error.get("ctx", {}).get("discriminator", "kind")).strip("'")
         valid = ", ".join(_tags(_walk(model, loc)[1], field))
         return f"{where}: missing '{field}'" + (f"; valid: {valid}" if valid else "")
+    got = error.get("input")
+    if kind == "literal_error" and isinstance(got, str):
+        choices = _literal_choices(_walk(model, loc)[1])
+        if choices:
+            return f"{where}: unknown value {_shown(got)}{did_you_mean(got, choices)}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    got = error.get("input")
-    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {_shown(got)})"
     return f"{where}: {message}{shown}"
+
+
+def _literal_choices(annotation: Any) -> list[str]:
+    """The strings a ``Literal[...]`` field (or ``Literal[...] | None``) accepts."""
+    annotation = _unwrap(annotation)
+    if get_origin(annotation) is Literal:
+        return [str(a) for a in get_args(annotation)]
+    return [c for arg in get_args(annotation) for c in _literal_choices(arg)]
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as it is quoted in a message: never more than ``limit`` characters of it.
+
+    A string is cut before ``repr`` so that a megabyte of user text is never copied.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "…"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def validate(model: type[M], data: Any, source: str) -> M:
     """Validate ``data`` against ``model``; raise one ConfigError listing every problem."""
     if not isinstance(data, (dict, model)):
         kinds = {list: "a list", str: "a string", int: "a number", float: "a number"}
-        kind = kinds.get(type(data), type(data).__name__)
-        got = "an empty file" if data is None else f"{kind} ({data!r:.40})"
+        got = "an empty file" if data is None else kinds.get(type(data), type(data).__name__)
         raise ConfigError(source, [f"(top level): expected a mapping of keys to values, got {got}"])
     try:
         return model.model_validate(data)

@@ -24,3 +24,14 @@ def _safe(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_safe), Field(description=f"a name: {RULE}")]
+
+
+Reference = Annotated[str, Field(max_length=200)]
+"""A name that points at a device, group, node or link; long enough for ``<a>--<b>`` link names.
+
+Names that refer to others are not checked against :data:`RULE` (they are
+looked up, never used as paths), only bounded, so a message quoting one fits a line.
+"""
+
+Label = Annotated[str, Field(max_length=100)]
+"""A scheme's label: a column header and a progress-bar title."""

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
+from edgesim.config.numbers import MAX_BYTES, MAX_FLOPS, BitsPerSecond, Latency, Seconds, Watts
 from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import EdgesimError, did_you_mean
 
@@ -25,20 +26,20 @@ LINK_PROFILE_FILE = Path(__file__).resolve().parents[1] / "cluster" / "link_prof
 class Power(Strict):
     """Watts drawn while computing, while transmitting, and while idle (energy = ∫ power dt)."""
 
-    compute: float = Field(gt=0)
-    transmit: float = Field(gt=0)
-    idle: float = Field(ge=0)
+    compute: Watts = Field(gt=0)
+    transmit: Watts = Field(gt=0)
+    idle: Watts
 
 
 class DeviceProfile(Strict):
     name: str
     description: str = ""
-    peak_flops: float = Field(gt=0, description="FP32 FLOP/s at peak")
+    peak_flops: float = Field(gt=0, le=MAX_FLOPS, description="FP32 FLOP/s at peak")
     efficiency: float = Field(gt=0, le=1, description="fraction of peak sustained by training")
-    step_overhead_s: float = Field(ge=0, description="fixed cost of one training step")
-    eval_overhead_s: float = Field(ge=0, default=0.0, description="fixed cost of one eval batch")
-    memory_bytes: float = Field(gt=0)
-    memory_bandwidth: float = Field(gt=0, description="bytes/s")
+    step_overhead_s: Seconds = Field(description="fixed cost of one training step")
+    eval_overhead_s: Seconds = Field(default=0.0, description="fixed cost of one eval batch")
+    memory_bytes: float = Field(gt=0, le=MAX_BYTES)
+    memory_bandwidth: float = Field(gt=0, le=MAX_BYTES, description="bytes/s")
     power_w: Power
     sources: list[str] = Field(default_factory=list)
     notes: str = ""
@@ -46,9 +47,9 @@ class DeviceProfile(Strict):
 
 class LinkProfile(Strict):
     description: str = ""
-    up_bps: float = Field(gt=0, description="bits/s from the edge side towards the core")
-    down_bps: float = Field(gt=0, description="bits/s from the core towards the edge")
-    latency_s: float = Field(ge=0, description="one-way latency")
+    up_bps: BitsPerSecond = Field(description="bits/s from the edge side towards the core")
+    down_bps: BitsPerSecond = Field(description="bits/s from the core towards the edge")
+    latency_s: Latency = Field(description="one-way latency")
     sources: list[str] = Field(default_factory=list)
 
 

@@ -7,6 +7,7 @@ documented in ``docs/scenario.md``.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,7 +19,20 @@ from pydantic import (
 )
 
 from edgesim.config.base import Strict
-from edgesim.config.names import Name
+from edgesim.config.names import Name, Reference
+from edgesim.config.numbers import (
+    MAX_DEVICES,
+    MAX_IMAGE_SIZE,
+    MAX_SECONDS,
+    MAX_TARGETS,
+    BatchSize,
+    BitsPerSecond,
+    Latency,
+    LearningRate,
+    PositiveSeconds,
+    Seconds,
+    Seed,
+)
 from edgesim.config.profiles import DeviceProfile
 from edgesim.config.schemes import SchemeSpec
 
@@ -45,7 +59,7 @@ class DeviceGroup(Strict):
 
     id: Name
     profile: ProfileRef
-    count: int = Field(default=1, ge=1, le=100_000)
+    count: int = Field(default=1, ge=1, le=MAX_DEVICES)
     role: Literal["client", "server"] = "client"
 
 
@@ -58,12 +72,12 @@ class LinkSpec(Strict):
     A device-group id on either end means one link per member of the group.
     """
 
-    between: tuple[str, str]
+    between: tuple[Reference, Reference]
     profile: str | None = None
-    up_bps: float | None = Field(default=None, gt=0)
-    down_bps: float | None = Field(default=None, gt=0)
-    latency_s: float | None = Field(default=None, ge=0)
-    name: str | None = None
+    up_bps: BitsPerSecond | None = None
+    down_bps: BitsPerSecond | None = None
+    latency_s: Latency | None = None
+    name: Reference | None = None
 
     @model_validator(mode="after")
     def _profile_or_numbers(self) -> LinkSpec:
@@ -76,7 +90,7 @@ class LinkSpec(Strict):
 
 
 class Network(Strict):
-    nodes: list[str] = Field(default_factory=list, description="switches and access points")
+    nodes: list[Reference] = Field(default_factory=list, description="switches and access points")
     links: list[LinkSpec] = Field(min_length=1)
     model: Literal["lv08", "cm02", "max-min"] = Field(
         default="lv08",
@@ -91,45 +105,47 @@ class Network(Strict):
 class DownInterval(Strict):
     """``target`` (a device or link name) is down from ``at_s`` for ``duration_s`` seconds."""
 
-    target: str
-    at_s: float = Field(ge=0)
-    duration_s: float = Field(gt=0)
+    target: Reference
+    at_s: Seconds
+    duration_s: PositiveSeconds
 
 
 class RandomFailures(Strict):
     """Exponential up/down times drawn from the scenario seed (MTBF / MTTR)."""
 
-    targets: list[str] = Field(min_length=1, description="device ids, group ids or link names")
-    mtbf_s: float = Field(gt=0)
-    mttr_s: float = Field(gt=0)
-    horizon_s: float = Field(gt=0, description="no failure starts after this simulated time")
+    targets: list[Reference] = Field(
+        min_length=1, description="device ids, group ids or link names"
+    )
+    mtbf_s: PositiveSeconds
+    mttr_s: PositiveSeconds
+    horizon_s: PositiveSeconds = Field(description="no failure starts after this simulated time")
 
 
 class Departure(Strict):
     """A ``fraction`` of the devices in ``targets`` leave for good (who and when: from the seed)."""
 
-    targets: list[str] = Field(min_length=1, description="device ids or group ids")
+    targets: list[Reference] = Field(min_length=1, description="device ids or group ids")
     fraction: float = Field(ge=0, le=1, description="share of the members that leave")
-    at_s: float = Field(default=0.0, ge=0, description="the first departure")
-    spread_s: float = Field(default=0.0, ge=0, description="departures uniform over this window")
+    at_s: Seconds = Field(default=0.0, description="the first departure")
+    spread_s: Seconds = Field(default=0.0, description="departures uniform over this window")
 
 
 class Churn(Strict):
     """Devices leave and rejoin: up a fraction ``availability`` of the time on average."""
 
-    targets: list[str] = Field(min_length=1, description="device ids or group ids")
+    targets: list[Reference] = Field(min_length=1, description="device ids or group ids")
     availability: float = Field(gt=0, lt=1, description="long-run share of time up")
-    mean_down_s: float = Field(gt=0, description="mean length of an absence")
-    horizon_s: float = Field(gt=0, description="no absence starts after this simulated time")
+    mean_down_s: PositiveSeconds = Field(description="mean length of an absence")
+    horizon_s: PositiveSeconds = Field(description="no absence starts after this simulated time")
 
 
 class CorrelatedOutages(Strict):
     """Everything behind one access point (or a whole group) goes down at once."""
 
-    targets: list[str] = Field(min_length=1, description="network nodes or group ids")
-    mtbf_s: float = Field(gt=0)
-    mttr_s: float = Field(gt=0)
-    horizon_s: float = Field(gt=0, description="no outage starts after this simulated time")
+    targets: list[Reference] = Field(min_length=1, description="network nodes or group ids")
+    mtbf_s: PositiveSeconds
+    mttr_s: PositiveSeconds
+    horizon_s: PositiveSeconds = Field(description="no outage starts after this simulated time")
 
 
 class Failures(Strict):
@@ -148,13 +164,13 @@ class Failures(Strict):
 
 class Partition(Strict):
     kind: Literal["iid", "dirichlet", "shards"] = "iid"
-    alpha: float = Field(default=0.5, gt=0)
-    shards_per_device: int = Field(default=2, ge=1)
+    alpha: float = Field(default=0.5, ge=1e-3, le=1e3, description="Dirichlet concentration")
+    shards_per_device: int = Field(default=2, ge=1, le=1000)
     server_share: float = Field(default=0.0, ge=0, lt=1)
-    personal_class: tuple[str, int] | None = Field(
+    personal_class: tuple[Reference, Annotated[int, Field(ge=0)]] | None = Field(
         default=None, description="[device id, label]: that class only on that device"
     )
-    server_copies: str | None = Field(
+    server_copies: Reference | None = Field(
         default=None, description="a client id: the server holds a copy of its samples"
     )
 
@@ -170,7 +186,7 @@ class Data(Strict):
     path: str | None = None
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     validation_fraction: float = Field(default=0.1, ge=0, lt=1)
-    image_size: int = Field(default=32, ge=4)
+    image_size: int = Field(default=32, ge=4, le=MAX_IMAGE_SIZE)
     grayscale: bool = False
     partition: Partition = Partition()
 
@@ -180,22 +196,22 @@ class Training(Strict):
     small_model: str = Field(
         default="cnn-small", description="the small/distilled model of seeds 003/004"
     )
-    batch_size: int = Field(default=32, ge=1)
-    lr: float = Field(default=0.05, gt=0)
+    batch_size: BatchSize = 32
+    lr: LearningRate = 0.05
     momentum: float = Field(default=0.0, ge=0, lt=1)
-    weight_decay: float = Field(default=0.0, ge=0)
+    weight_decay: float = Field(default=0.0, ge=0, le=1)
 
 
 class ObservedSubset(Strict):
     """The test samples whose label is one of ``labels`` (e.g. seed 000's personal class)."""
 
-    labels: list[int] = Field(min_length=1)
+    labels: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=10_000)
 
 
 class Observe(Strict):
     """How often the experimenter looks at test accuracy (free: no time, no bytes)."""
 
-    min_interval_s: float = Field(default=0.0, ge=0)
+    min_interval_s: Seconds = 0.0
     subsets: dict[Name, ObservedSubset] = Field(
         default_factory=dict, description="named parts of the test set, each also observed"
     )
@@ -214,11 +230,11 @@ class BackgroundTask(Strict):
     gives each half (an OS time-slicing two busy processes).
     """
 
-    device: str = Field(description="a device id or group id (each member runs the task)")
-    period_s: float = Field(gt=0)
-    compute_s: float = Field(gt=0, description="seconds of the whole device one job needs")
-    deadline_s: float = Field(gt=0, description="relative to the job's release")
-    offset_s: float = Field(default=0.0, ge=0, description="the first release")
+    device: Reference = Field(description="a device id or group id (each member runs the task)")
+    period_s: float = Field(ge=1e-3, le=MAX_SECONDS, description="at least a millisecond")
+    compute_s: PositiveSeconds = Field(description="seconds of the whole device one job needs")
+    deadline_s: PositiveSeconds = Field(description="relative to the job's release")
+    offset_s: Seconds = Field(default=0.0, description="the first release")
     policy: Literal["priority", "fair"] = "fair"
 
     @model_validator(mode="after")
@@ -237,7 +253,7 @@ class BackgroundTask(Strict):
 class Scenario(Strict):
     name: Name
     description: str = ""
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
     devices: list[DeviceGroup] = Field(min_length=1)
     network: Network
     failures: Failures = Failures()
@@ -248,14 +264,19 @@ class Scenario(Strict):
     training: Training = Training()
     observe: Observe = Observe()
     targets: list[Annotated[float, Field(gt=0, le=1)]] = Field(
-        default_factory=lambda: [0.8, 0.9], description="test accuracies in (0, 1]"
+        default_factory=lambda: [0.8, 0.9],
+        max_length=MAX_TARGETS,
+        description="test accuracies in (0, 1]",
     )
-    horizon_s: float | None = Field(default=None, gt=0, description="stop every scheme here")
+    horizon_s: PositiveSeconds | None = Field(default=None, description="stop every scheme here")
     schemes: list[SchemeSpec] = Field(min_length=1)
 
     @field_validator("devices")
     @classmethod
     def _one_server(cls, devices: list[DeviceGroup]) -> list[DeviceGroup]:
+        total = sum(group.count for group in devices)
+        if total > MAX_DEVICES:
+            raise ValueError(f"{total:,} devices once counts are expanded; at most {MAX_DEVICES:,}")
         servers = [g.id for g in devices if g.role == "server"]
         if len(servers) > 1:
             raise ValueError(f"at most one device may have role 'server', got {', '.join(servers)}")
@@ -266,32 +287,27 @@ class Scenario(Strict):
                 )
         return devices
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
-        ids = [g.id for g in self.devices] + list(self.network.nodes)
-        duplicated = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicated:
-            raise ValueError(
-                f"device and node ids must be unique; used twice: {', '.join(duplicated)}"
-            )
-        return self
-
     # ---------------------------------------------------------------- derived views
+    # Unique ids are checked by :func:`edgesim.config.fleet.resolve_fleet`, which can
+    # name the entries that clash; until then the first group of an id stands for it.
+
+    @cached_property
+    def groups_by_id(self) -> dict[str, DeviceGroup]:
+        groups: dict[str, DeviceGroup] = {}
+        for group in self.devices:
+            groups.setdefault(group.id, group)
+        return groups
 
     def device_ids(self) -> list[str]:
-        return [d for group in self.devices for d in self.members(group.id)]
+        return [d for group in self.devices for d in expand(group)]
 
     def group(self, group_id: str) -> DeviceGroup | None:
-        return next((g for g in self.devices if g.id == group_id), None)
+        return self.groups_by_id.get(group_id)
 
     def members(self, name: str) -> list[str]:
         """Device ids a name stands for: a group's members, or the name itself."""
         group = self.group(name)
-        if group is None:
-            return [name]
-        if group.count == 1:
-            return [group.id]
-        return [f"{group.id}-{i}" for i in range(group.count)]
+        return [name] if group is None else expand(group)
 
     def server_id(self) -> str | None:
         return next((g.id for g in self.devices if g.role == "server"), None)
@@ -299,3 +315,8 @@ class Scenario(Strict):
     def client_ids(self) -> list[str]:
         server = self.server_id()
         return [d for d in self.device_ids() if d != server]
+
+
+def expand(group: DeviceGroup) -> list[str]:
+    """A group's device ids: its own id for one device, ``<id>-0`` … for ``count`` devices."""
+    return [group.id] if group.count == 1 else [f"{group.id}-{i}" for i in range(group.count)]

@@ -9,93 +9,105 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from edgesim.config.base import Strict
+from edgesim.config.names import Label, Reference
+from edgesim.config.numbers import (
+    MAX_DEVICES,
+    MAX_EPOCHS,
+    Count,
+    EpochCount,
+    Epochs,
+    LearningRate,
+    PositiveSeconds,
+)
 
 
 class SchemeBase(Strict):
-    label: str | None = None
+    label: Label | None = None
 
 
 class LocalScheme(SchemeBase):
     scheme: Literal["local"]
-    epochs: int = Field(default=10, ge=1)
+    epochs: EpochCount = 10
 
 
 class CentralizedScheme(SchemeBase):
     scheme: Literal["centralized"]
-    epochs: int = Field(default=10, ge=1)
-    upload_deadline_s: float | None = Field(default=None, gt=0)
+    epochs: EpochCount = 10
+    upload_deadline_s: PositiveSeconds | None = None
 
 
 class FedAvgScheme(SchemeBase):
     scheme: Literal["fedavg"]
-    rounds: int = Field(default=10, ge=1)
-    local_epochs: float = Field(default=1.0, gt=0)
+    rounds: Count = 10
+    local_epochs: Epochs = 1.0
     client_fraction: float = Field(default=1.0, gt=0, le=1)
-    round_deadline_s: float | None = Field(default=None, gt=0)
+    round_deadline_s: PositiveSeconds | None = None
 
 
 class HandoffScheme(SchemeBase):
     scheme: Literal["handoff"]
-    devices: list[str] | None = Field(
+    devices: list[Reference] | None = Field(
         default=None, description="clients that hand off; default all"
     )
-    device_epochs: int = Field(default=5, ge=1)
-    server_epochs: int = Field(default=5, ge=1)
-    after_return_epochs: int = Field(default=5, ge=0)
-    handoffs: int = Field(default=1, ge=1)
+    device_epochs: EpochCount = 5
+    server_epochs: EpochCount = 5
+    after_return_epochs: int = Field(default=5, ge=0, le=MAX_EPOCHS)
+    handoffs: Count = 1
 
 
 class AsyncClients(SchemeBase):
     """What FedAsync and FedBuff share: clients loop pull → train → push, nobody waits."""
 
-    local_epochs: float = Field(default=1.0, gt=0)
+    local_epochs: Epochs = 1.0
     max_concurrency: int | None = Field(
-        default=None, ge=1, description="clients training at once; default all"
+        default=None, ge=1, le=MAX_DEVICES, description="clients training at once; default all"
     )
-    time_budget_s: float | None = Field(
-        default=None, gt=0, description="stop at this simulated time if not done before"
+    time_budget_s: PositiveSeconds | None = Field(
+        default=None, description="stop at this simulated time if not done before"
     )
 
 
 class FedAsyncScheme(AsyncClients):
     scheme: Literal["fedasync"]
-    updates: int = Field(default=50, ge=1, description="server updates (one per client update)")
+    updates: Count = Field(default=50, description="server updates (one per client update)")
     alpha: float = Field(default=0.6, gt=0, le=1)
     staleness: Literal["constant", "polynomial", "hinge"] = "polynomial"
-    a: float = Field(default=0.5, ge=0)
-    b: float = Field(default=4.0, ge=0)
+    a: float = Field(default=0.5, ge=0, le=100)
+    b: float = Field(default=4.0, ge=0, le=100)
 
 
 class FedBuffScheme(AsyncClients):
     scheme: Literal["fedbuff"]
-    server_steps: int = Field(default=20, ge=1)
-    buffer_size: int = Field(default=3, ge=1, description="K: client updates per server step")
-    server_lr: float = Field(default=1.0, gt=0)
+    server_steps: Count = 20
+    buffer_size: int = Field(
+        default=3, ge=1, le=MAX_DEVICES, description="K: client updates per server step"
+    )
+    server_lr: LearningRate = 1.0
 
 
 class EcavgScheme(SchemeBase):
     scheme: Literal["ecavg"]
     server_data: Literal["own", "uploaded"] = "own"
-    rounds: int = Field(default=1, ge=1)
-    pretrain_epochs: int = Field(default=5, ge=1)
-    server_epochs: int = Field(default=5, ge=1)
-    finetune_epochs: int = Field(default=2, ge=0)
+    rounds: Count = 1
+    pretrain_epochs: EpochCount = 5
+    server_epochs: EpochCount = 5
+    finetune_epochs: int = Field(default=2, ge=0, le=MAX_EPOCHS)
 
 
 class _DistillationFL(SchemeBase):
     """Rounds of small-model FedAvg plus distillation on the server's data (seeds 003/004)."""
 
-    rounds: int = Field(default=10, ge=1)
-    local_epochs: float = Field(default=1.0, gt=0)
+    rounds: Count = 10
+    local_epochs: Epochs = 1.0
     client_fraction: float = Field(default=1.0, gt=0, le=1)
-    round_deadline_s: float | None = Field(default=None, gt=0)
-    distill_epochs: float = Field(
-        default=1.0, gt=0, description="epochs over the server's data per distillation job"
+    round_deadline_s: PositiveSeconds | None = None
+    distill_epochs: Epochs = Field(
+        default=1.0, description="epochs over the server's data per distillation job"
     )
-    temperature: float = Field(default=3.0, gt=0, description="softmax temperature T")
+    temperature: float = Field(default=3.0, gt=0, le=1000, description="softmax temperature T")
     hard_label_weight: float = Field(
         default=0.0, ge=0, le=1, description="weight of cross-entropy on the server's labels"
     )
@@ -108,25 +120,36 @@ class DistillFLScheme(_DistillationFL):
 
 class AsyncDistillFLScheme(_DistillationFL):
     scheme: Literal["async-distill-fl"]
-    distillation_server: str | None = Field(
+    distillation_server: Reference | None = Field(
         default=None, description="device id of the distillation server; default the server"
     )
     mode: Literal["per-round", "continuous"] = "per-round"
-    chunk_steps: int = Field(
-        default=8, ge=1, description="continuous mode: steps per chunk between model refreshes"
+    chunk_steps: Count = Field(
+        default=8, description="continuous mode: steps per chunk between model refreshes"
     )
 
 
 class SwitchAt(Strict):
-    round: int = Field(ge=1, description="the last small-model round")
+    round: Count = Field(description="the last small-model round")
+
+
+def _switch_kind(value: object) -> str:
+    return "round" if isinstance(value, (dict, SwitchAt)) else "auto"
+
+
+Switch = Annotated[
+    Annotated[SwitchAt, Tag("round")] | Annotated[Literal["auto"], Tag("auto")],
+    Discriminator(_switch_kind),
+]
+"""``auto`` or ``{round: N}``; told apart by type, so a typo is reported once, against its kind."""
 
 
 class GearScheme(_DistillationFL):
     scheme: Literal["gear"]
     forward_distillation: bool = True
-    switch: SwitchAt | Literal["auto"] = "auto"
-    auto_window: int = Field(default=3, ge=1)
-    auto_min_gain: float = Field(default=0.01, ge=0)
+    switch: Switch = "auto"
+    auto_window: int = Field(default=3, ge=1, le=1000)
+    auto_min_gain: float = Field(default=0.01, ge=0, le=1)
 
     @model_validator(mode="after")
     def _switch_within_rounds(self) -> GearScheme:
@@ -139,12 +162,14 @@ class DeepEdgeScheme(SchemeBase):
     """Seed 002: profiled, heterogeneity-aware data-parallel training against a parameter server."""
 
     scheme: Literal["deep-edge"]
-    devices: list[str] | None = Field(default=None, description="the workers; default all clients")
-    epochs: float = Field(default=5.0, gt=0, description="passes over the workers' pooled data")
+    devices: list[Reference] | None = Field(
+        default=None, description="the workers; default all clients"
+    )
+    epochs: Epochs = Field(default=5.0, description="passes over the workers' pooled data")
     allocation: Literal["proportional", "equal"] = "proportional"
     sync: bool = False
-    chunk_steps: int = Field(default=10, ge=1, description="local steps between pull and push")
-    profile_steps: int = Field(default=10, ge=1, description="steps of each profiling job")
+    chunk_steps: Count = Field(default=10, description="local steps between pull and push")
+    profile_steps: Count = Field(default=10, description="steps of each profiling job")
     throttle: bool = True
 
 

@@ -19,14 +19,13 @@ traceback:
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from edgesim.errors import EdgesimError
+from edgesim.io import read_text
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """Largest YAML file read (8 MiB): far beyond a 20 000-device scenario written out by hand."""
@@ -70,41 +69,9 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def read_text(path: Path, what: str = "file") -> str:
-    """The UTF-8 text of a regular file no larger than :data:`MAX_FILE_BYTES`."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise EdgesimError(f"{what} not found: {path}") from None
-    except OSError as exc:
-        raise EdgesimError(f"cannot read {path}: {exc.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise EdgesimError(f"{path}: is a directory, expected a YAML {what}")
-    if not stat.S_ISREG(info.st_mode):
-        raise EdgesimError(f"{path}: not a regular file (a device or a pipe); expected a {what}")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise EdgesimError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise EdgesimError(
-            f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; a {what} is expected "
-            "to be small"
-        )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise EdgesimError(f"{path}: UTF-16 text; save it as UTF-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EdgesimError(
-            f"{path}: not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x}); save it as UTF-8"
-        ) from None
-
-
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file within the module's bounds; :class:`EdgesimError` naming the file."""
-    text = read_text(Path(path))
+    text = read_text(Path(path), "file", "YAML", MAX_FILE_BYTES)
     loader = _BoundedLoader(text)
     try:
         _check_nesting(text, path)

@@ -27,12 +27,25 @@ OnProgress = Callable[[RunTask, bool], None]
 """(task, succeeded) after each run finishes."""
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A run that failed: its task id, a one-line message, and the traceback if it was a bug."""
+
+    task_id: str
+    message: str
+    traceback: str | None = None
+
+
 @dataclass
 class SweepProgress:
     total: int
     skipped: int
     finished: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+
+    @property
+    def bugs(self) -> list[Failure]:
+        return [f for f in self.failed if f.traceback is not None]
 
 
 def default_jobs() -> int:
@@ -64,8 +77,8 @@ def run_sweep(
             write_run(out, task, outcome["ok"])
             progress.finished += 1
         else:
-            log.error("run %s failed: %s", task.id, outcome["error"])
-            progress.failed.append((task.id, outcome["error"]))
+            log.debug("run %s failed: %s", task.id, outcome.get("traceback") or outcome["error"])
+            progress.failed.append(Failure(task.id, outcome["error"], outcome.get("traceback")))
         if on_progress is not None:
             on_progress(task, "ok" in outcome)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from edgesim.config import from_model
+from edgesim.config import from_model, looks_like_scenario, looks_like_sweep
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
 from edgesim.config.names import Name
@@ -116,13 +116,27 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep file, expand its grid and check every point; EdgesimError if anything is off."""
     path = Path(path)
     source = str(path)
-    spec = validate(SweepFile, load_yaml(path), source)
+    data = load_yaml(path)
+    if looks_like_scenario(data):
+        raise ConfigError(
+            source,
+            [
+                "(top level): this is a scenario file (it has 'devices:' and no 'base:'), "
+                f"not a sweep; run it with: edgesim run {path}, or name it in a sweep's base:"
+            ],
+        )
+    spec = validate(SweepFile, data, source)
     if isinstance(spec.base, str):
         base_path = path.parent / spec.base
-        base, base_source, base_dir = load_yaml(base_path), str(base_path), base_path.parent
+        base, base_source, base_dir = (
+            _base_file(base_path, source),
+            str(base_path),
+            base_path.parent,
+        )
     else:
         base, base_source, base_dir = spec.base, f"{source}: base", path.parent
-    base_scenario = validate(Scenario, base, base_source)
+    where = base_source if base_source.startswith(source) else f"{base_source} (base of {source})"
+    base_scenario = validate(Scenario, base, where)
     seeds = spec.seeds if spec.seeds is not None else [base_scenario.seed]
 
     paths = list(spec.vary)
@@ -153,6 +167,17 @@ def load_sweep(path: str | Path) -> Sweep:
                 RunTask(point, seed, scenario, base_source, str(base_dir.resolve()), fingerprint)
             )
     return Sweep(spec, source, base_source, points, seeds, tasks)
+
+
+def _base_file(base_path: Path, source: str) -> Any:
+    """The base scenario's YAML; a mistake names the sweep file and its ``base:`` field."""
+    try:
+        base = load_yaml(base_path)
+    except EdgesimError as exc:
+        raise EdgesimError(f"{source}: base: {exc}") from None
+    if looks_like_sweep(base):
+        raise EdgesimError(f"{source}: base: {base_path} is a sweep file; base names a scenario")
+    return base
 
 
 def _describe(values: dict[str, Any]) -> str:

@@ -46,10 +46,18 @@ def run_task(task: RunTask) -> dict[str, Any]:
 
 
 def attempt(task: RunTask) -> dict[str, Any]:
-    """``{"ok": run file}`` or ``{"error": message}``: exceptions never cross process borders."""
+    """``{"ok": run file}`` or ``{"error": message}``: exceptions never cross process borders.
+
+    A bug (anything but an :class:`EdgesimError`) also carries its ``traceback``,
+    which the worker's process would otherwise take with it; the message is one line.
+    """
     try:
         return {"ok": run_task(task)}
     except EdgesimError as exc:
         return {"error": str(exc)}
-    except Exception:  # a bug: keep the traceback, the worker's is lost otherwise
-        return {"error": traceback.format_exc()}
+    except Exception as exc:
+        first_line = (str(exc).splitlines() or [""])[0][:300]
+        return {
+            "error": f"{type(exc).__name__}: {first_line}",
+            "traceback": traceback.format_exc(),
+        }

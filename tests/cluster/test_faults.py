@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import os
 import statistics
+from pathlib import Path
 
 import pytest
 import simpy
 
+from edgesim.cli import main
 from edgesim.cluster.device import Device
 from edgesim.cluster.faults import Outage, inject, merge, random_outages, read_trace
 from edgesim.config.profiles import builtin_device_profiles
@@ -211,3 +215,131 @@ def test_inject_drives_a_device():
     env.run()
     assert [up for _, up in states] == [True, True, True, False, False, False, True, True]
     assert [(s.kind, s.start, s.end) for s in recorder.spans] == [("down", 2.5, 5.5)]
+
+
+# --- hostile trace files, through the CLI -------------------------------------------------------
+# A scenario's failures.trace names any path: a folder, a device, a pipe, binary or UTF-16
+# bytes, an over-long field, non-finite times. `edgesim validate` and `edgesim run` (which
+# reads the trace before its first scheme) must exit 2 naming the trace, never hang or
+# print a traceback, and leave the files as they were.
+
+HEADER = "target,down_at_s,up_at_s\n"
+
+
+def scenario_with_trace(write_scenario, tiny_scenario, trace: str) -> Path:
+    tiny_scenario["failures"] = {"trace": trace}
+    return write_scenario(tiny_scenario)
+
+
+def refused_trace(capsys, scenario: Path, trace: Path, *words: str, command: str = "validate"):
+    """Run ``edgesim <command>``: exit 2, no traceback, the trace named, both files untouched."""
+    files = [p for p in (scenario, trace) if p.is_file()]
+    before = [p.read_bytes() for p in files]
+    args = [command, str(scenario)]
+    if command == "run":
+        args += ["--out", str(scenario.parent / "out"), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
+    assert trace.name in err
+    for word in words:
+        assert word in err, err
+    assert [p.read_bytes() for p in files] == before
+    return err
+
+
+def test_a_trace_that_is_a_directory_is_named_as_such(
+    tmp_path, write_scenario, tiny_scenario, capsys
+):
+    (tmp_path / "traces").mkdir()
+    scenario = scenario_with_trace(write_scenario, tiny_scenario, "traces")
+    refused_trace(
+        capsys, scenario, tmp_path / "traces", "is a directory, expected a CSV failure trace"
+    )
+
+
+@pytest.mark.timeout(60)
+def test_a_trace_that_is_a_pipe_is_refused_without_opening_it(
+    tmp_path, write_scenario, tiny_scenario, capsys
+):
+    os.mkfifo(tmp_path / "trace.csv")  # opening it for reading would block until a writer came
+    scenario = scenario_with_trace(write_scenario, tiny_scenario, "trace.csv")
+    refused_trace(capsys, scenario, tmp_path / "trace.csv", "not a regular file")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_dev_zero_as_a_trace_is_refused_without_reading_it(write_scenario, tiny_scenario, capsys):
+    scenario = scenario_with_trace(write_scenario, tiny_scenario, "/dev/zero")
+    refused_trace(capsys, scenario, Path("/dev/zero"), "not a regular file")
+
+
+BAD_TRACES = {
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["not UTF-8", "byte 0"]),
+    "latin-1": ((HEADER + "caf\xe9,1,2\n").encode("latin-1"), ["not UTF-8", "0xe9"]),
+    "utf-16": ((HEADER + "nano-0,1,2\n").encode("utf-16"), ["UTF-16"]),
+    "over-long-field": (
+        (HEADER + "nano-0," + "1" * 200_000 + ",2\n").encode(),
+        ["trace.csv:2: not readable as CSV", "field larger than field limit"],
+    ),
+    "over-long-quoted-field": (
+        (HEADER + '"' + "x" * 200_000 + '",1,2\n').encode(),
+        ["trace.csv:2: not readable as CSV"],
+    ),
+    "nul-in-target": ((HEADER + "nano-0\x00,1,2\n").encode(), ["trace.csv:2: target must be"]),
+    "nul-in-number": ((HEADER + "nano-0,1\x00,2\n").encode(), ["trace.csv:2: down_at_s and"]),
+    "empty-target": ((HEADER + "nano-0,1,2\n ,3,4\n").encode(), ["trace.csv:3: target must be"]),
+    "escape-in-target": (
+        (HEADER + "\x1b[31mnano-0,1,2\n").encode(),
+        ["trace.csv:2: target must be", "\\x1b"],
+    ),
+    "nan-down": ((HEADER + "nano-0,nan,2\n").encode(), ["trace.csv:2: need 0 <= down_at_s"]),
+    "nan-up": ((HEADER + "nano-0,1,NaN\n").encode(), ["trace.csv:2: need 0 <= down_at_s"]),
+    "inf-down": ((HEADER + "nano-0,inf,inf\n").encode(), ["trace.csv:2: need 0 <= down_at_s"]),
+    "minus-inf-down": ((HEADER + "nano-0,-inf,2\n").encode(), ["trace.csv:2: need 0 <="]),
+}
+
+
+@pytest.mark.parametrize("content, words", BAD_TRACES.values(), ids=BAD_TRACES.keys())
+def test_a_bad_trace_names_file_and_line(
+    tmp_path, write_scenario, tiny_scenario, capsys, content, words
+):
+    (tmp_path / "trace.csv").write_bytes(content)
+    scenario = scenario_with_trace(write_scenario, tiny_scenario, "trace.csv")
+    refused_trace(capsys, scenario, tmp_path / "trace.csv", "failures.trace: ", *words)
+
+
+def test_a_trace_over_the_size_bound_is_refused(tmp_path, write_scenario, tiny_scenario, capsys):
+    (tmp_path / "trace.csv").write_text(HEADER + "nano-0,1,2\n" * 800_000)  # 8.8 MB
+    scenario = scenario_with_trace(write_scenario, tiny_scenario, "trace.csv")
+    refused_trace(capsys, scenario, tmp_path / "trace.csv", "larger than 8 MiB")
+
+
+def test_run_refuses_a_bad_trace_before_its_first_scheme(
+    tmp_path, write_scenario, tiny_scenario, capsys
+):
+    (tmp_path / "trace.csv").write_bytes((HEADER + "nano-0,1,2\n").encode("utf-16"))
+    scenario = scenario_with_trace(write_scenario, tiny_scenario, "trace.csv")
+    refused_trace(capsys, scenario, tmp_path / "trace.csv", "UTF-16", command="run")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xef\xbb\xbf" + (HEADER + "nano-0,1,2\n").encode(), (HEADER + "nano-0,1,2\r\n").encode()],
+    ids=["utf-8-bom", "crlf"],
+)
+def test_a_trace_with_a_bom_or_crlf_lines_is_read(
+    tmp_path, write_scenario, tiny_scenario, capsys, content
+):
+    (tmp_path / "trace.csv").write_bytes(content)
+    assert (
+        main(["validate", str(scenario_with_trace(write_scenario, tiny_scenario, "trace.csv"))])
+        == 0
+    )
+    assert read_trace(tmp_path / "trace.csv") == [Outage(1.0, 2.0, "nano-0")]
+
+
+def test_an_infinite_up_time_is_a_target_that_never_returns(tmp_path):
+    path = write(tmp_path, HEADER + "nano-0,1.5,inf\n")
+    assert read_trace(path) == [Outage(1.5, math.inf, "nano-0")]

@@ -141,7 +141,7 @@ CASES: dict[str, tuple[Change, str]] = {
         "data.partition.personal_class[1]: no training sample has label 10",
     ),
     "too-many-shards": (
-        _partition(kind="shards", shards_per_device=2000),
+        _partition(kind="shards", shards_per_device=1000),
         "data.partition: cannot cut ",
     ),
     "server-share-without-server": (

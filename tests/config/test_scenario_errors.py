@@ -210,11 +210,11 @@ def test_no_schemes(problems) -> None:
         ),
         (
             lambda d: d["data"]["partition"].update(alpha=0),
-            "data.partition.alpha: Input should be greater than 0 (got 0)",
+            "data.partition.alpha: Input should be greater than or equal to 0.001 (got 0)",
         ),
         (
             lambda d: d["data"]["partition"].update(alpha=-0.5),
-            "data.partition.alpha: Input should be greater than 0 (got -0.5)",
+            "data.partition.alpha: Input should be greater than or equal to 0.001 (got -0.5)",
         ),
         (
             lambda d: d["data"]["partition"].update(server_share=1),
@@ -293,11 +293,13 @@ def test_number_out_of_range(problems, change, expected) -> None:
     [
         (
             lambda d: d["data"]["partition"].update(kind="dirichet"),
-            "data.partition.kind: Input should be 'iid', 'dirichlet' or 'shards' (got 'dirichet')",
+            "data.partition.kind: unknown value 'dirichet' (did you mean 'dirichlet'?); "
+            "valid: dirichlet, iid, shards",
         ),
         (
             lambda d: d["devices"][1].update(role="serverr"),
-            "devices[1].role: Input should be 'client' or 'server' (got 'serverr')",
+            "devices[1].role: unknown value 'serverr' (did you mean 'server'?); "
+            "valid: client, server",
         ),
         (
             lambda d: d["devices"][1].update(id="na no"),
@@ -437,14 +439,55 @@ def test_server_group_of_several_devices(problems) -> None:
     assert problem == "devices: the server 'server' is one device: count must be 1, got 2"
 
 
-def test_duplicate_device_ids(problems) -> None:
-    problem = only(problems(lambda d: d["devices"][2].update(id="nano")))
-    assert problem == "(top level): device and node ids must be unique; used twice: nano"
+def _device(device_id: str, count: int = 1) -> dict[str, Any]:
+    return {"id": device_id, "profile": "jetson-nano", "count": count}
 
 
-def test_device_id_reused_as_a_network_node(problems) -> None:
-    problem = only(problems(lambda d: d["network"]["nodes"].append("xavier")))
-    assert problem == "(top level): device and node ids must be unique; used twice: xavier"
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda d: d["devices"][2].update(id="nano"),
+            "devices[2].id: 'nano' is already the id of devices[1]",
+        ),
+        (
+            lambda d: d["network"]["nodes"].append("xavier"),
+            "network.nodes[2]: 'xavier' is already the id of devices[2]",
+        ),
+        (
+            lambda d: d["devices"].append(_device("nano-1")),
+            "devices[4].id: 'nano-1' is already a device of devices[1] ('nano' with count 2)",
+        ),
+        (
+            lambda d: d["devices"].insert(1, _device("nano-0")),
+            "devices[2].id: 'nano-0' is already the id of devices[1]",
+        ),
+        (
+            lambda d: d["devices"].append(_device("pi-1", count=3)),
+            "devices[4].id: 'pi-1' is already a device of devices[3] ('pi' with count 2)",
+        ),
+        (
+            lambda d: d["network"]["nodes"].append("pi-0"),
+            "network.nodes[2]: 'pi-0' is already a device of devices[3] ('pi' with count 2)",
+        ),
+        (
+            lambda d: d["network"]["nodes"].append("ap"),
+            "network.nodes[2]: 'ap' is already the network node network.nodes[1]",
+        ),
+    ],
+    ids=[
+        "two-groups",
+        "node-is-device",
+        "device-is-group-member",
+        "group-member-is-device",
+        "groups-overlap",
+        "node-is-group-member",
+        "node-twice",
+    ],
+)
+def test_every_device_and_node_has_its_own_name(problems, change, expected) -> None:
+    """Names clash after groups expand too: ``nano`` × 2 makes ``nano-1``, so a device may not."""
+    assert only(problems(change)) == expected
 
 
 # --------------------------------------------------------------------------- failures

@@ -81,15 +81,16 @@ def test_scenario_path_that_is_a_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "got"),
     [
-        ("- name: x\n- seed: 1\n", "a list ([{'name': 'x'}, {'seed': 1}])"),
-        ("just a string\n", "a string ('just a string')"),
-        ("42\n", "a number (42)"),
+        ("- name: x\n- seed: 1\n", "a list"),
+        ("just a string\n", "a string"),
+        ("42\n", "a number"),
         ("", "an empty file"),
         ("# only a comment\n", "an empty file"),
     ],
     ids=["list", "string", "number", "empty", "comment-only"],
 )
 def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, got: str) -> None:
+    """What the file is, never what it says: a profile path may point at /etc/passwd."""
     path = write(tmp_path / "s.yaml", text)
     assert problems_of(path) == [f"(top level): expected a mapping of keys to values, got {got}"]
 
