@@ -174,6 +174,33 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["sweep", "sweep.yaml", "--jobs", "0", "--out", "out"],
         ["--jobs"],
     ),
+    "sweep-grid-huge": (
+        {
+            "sweep.yaml": {
+                **SWEEP,
+                "vary": {
+                    f"training.{field}": [round(0.001 * (i + 1), 3) for i in range(100)]
+                    for field in ("lr", "momentum", "weight_decay", "lr2", "lr3")
+                },
+            },
+            "base.yaml": _scenario(),
+        },
+        ["sweep", "sweep.yaml", "--out", "out"],
+        ["vary:", "10,000,000,000 points", "10,000"],
+    ),
+    "sweep-runs-huge": (
+        {
+            "sweep.yaml": {**SWEEP, "seeds": list(range(60_000))},
+            "base.yaml": _scenario(),
+        },
+        ["validate", "sweep.yaml"],
+        ["seeds:", "120,000 runs", "100,000"],
+    ),
+    "sweep-seed-twice": (
+        {"sweep.yaml": {**SWEEP, "seeds": [1, 2, 1]}, "base.yaml": _scenario()},
+        ["validate", "sweep.yaml"],
+        ["seeds:", "1 is given twice"],
+    ),
     # ---------------------------------------------------------------- identity
     "id-member-clash": (
         {"s.yaml": _scenario(lambda d: d["devices"].append({"id": "nano-1", "profile": "phone"}))},

@@ -307,12 +307,19 @@ def _find_file(directory: Path, name: str) -> Path:
     raise EdgesimError(f"missing {directory / name} (or {name}.gz)")
 
 
+MAX_IDX_BYTES = 1024**3
+"""Largest IDX file read, after decompression (1 GiB; MNIST's training images are 47 MB)."""
+
+
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
     """Parse an IDX file: 0x0000, dtype code, dim count, big-endian uint32 sizes, data."""
     try:
-        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as error:
+        with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as file:
+            data = file.read(MAX_IDX_BYTES + 1)  # a gzip bomb stops here too
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise EdgesimError(f"{path}: cannot read ({error})") from error
+    if len(data) > MAX_IDX_BYTES:
+        raise EdgesimError(f"{path}: more than {MAX_IDX_BYTES // 1024**3} GiB of data")
     if len(data) < 4 or data[:2] != b"\x00\x00":
         raise EdgesimError(f"{path}: not an IDX file (bad magic number {data[:4].hex()})")
     if data[2] != 0x08:

@@ -12,6 +12,8 @@ import copy
 import hashlib
 import itertools
 import json
+import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from edgesim.config import from_model, looks_like_scenario, looks_like_sweep
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
 from edgesim.config.names import Name
+from edgesim.config.numbers import Seed
 from edgesim.config.scenario import Scenario
 from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import ConfigError, EdgesimError
@@ -29,6 +32,12 @@ from edgesim.runner import check_names, outages_of
 from edgesim.sweep.paths import set_path
 
 Scalar = str | int | float | bool | None
+
+MAX_POINTS = 10_000
+"""Most grid points: each is a whole scenario, copied and checked before the first run."""
+
+MAX_RUNS = 100_000
+"""Most runs (grid points × seeds) of one sweep."""
 
 
 class SweepFile(Strict):
@@ -40,8 +49,11 @@ class SweepFile(Strict):
     vary: dict[str, list[Any]] = Field(
         default_factory=dict, description="dotted path → the values it takes (a grid)"
     )
-    seeds: list[int] | None = Field(
-        default=None, min_length=1, description="scenario seeds to run each point with"
+    seeds: list[Seed] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_RUNS,
+        description="scenario seeds to run each point with",
     )
 
     @field_validator("vary")
@@ -56,11 +68,20 @@ class SweepFile(Strict):
                 raise ValueError(f"vary '{path}': values repeat")
         return vary
 
+    @field_validator("vary")
+    @classmethod
+    def _grid_size(cls, vary: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        points = math.prod(len(values) for values in vary.values())
+        if points > MAX_POINTS:
+            raise ValueError(f"the grid has {points:,} points; at most {MAX_POINTS:,}")
+        return vary
+
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, seeds: list[int] | None) -> list[int] | None:
-        if seeds is not None and (len(set(seeds)) != len(seeds) or min(seeds) < 0):
-            raise ValueError(f"seeds must be distinct and >= 0, got {seeds}")
+        repeated = [seed for seed, n in Counter(seeds or ()).items() if n > 1]
+        if repeated:
+            raise ValueError(f"seeds must be distinct; {repeated[0]} is given twice")
         return seeds
 
 
@@ -138,6 +159,9 @@ def load_sweep(path: str | Path) -> Sweep:
     where = base_source if base_source.startswith(source) else f"{base_source} (base of {source})"
     base_scenario = validate(Scenario, base, where)
     seeds = spec.seeds if spec.seeds is not None else [base_scenario.seed]
+    runs = len(seeds) * math.prod(len(values) for values in spec.vary.values())
+    if runs > MAX_RUNS:
+        raise ConfigError(source, [f"seeds: {runs:,} runs (points × seeds); at most {MAX_RUNS:,}"])
 
     paths = list(spec.vary)
     combos = list(itertools.product(*(spec.vary[p] for p in paths)))
@@ -181,7 +205,12 @@ def _base_file(base_path: Path, source: str) -> Any:
 
 
 def _describe(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_canonical(v)}" for k, v in values.items()) or "the base scenario"
+    """A grid point in a message: each value cut to 60 characters (a value may be a whole list)."""
+    shown = []
+    for key, value in values.items():
+        text = _canonical(value)
+        shown.append(f"{key}={text if len(text) <= 60 else text[:60] + '…'}")
+    return ", ".join(shown) or "the base scenario"
 
 
 def _check(data: dict[str, Any], where: str, base_dir: Path) -> list[str]:

@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from edgesim.errors import EdgesimError
+from edgesim.learning import datasets
 from edgesim.learning.datasets import DATASETS, Dataset, load_dataset
 
 
@@ -153,6 +154,21 @@ def test_mnist_count_mismatch_names_the_file(tmp_path):
     labels = tmp_path / "train-labels-idx1-ubyte.gz"
     labels.write_bytes(gzip.compress(idx_bytes(np.zeros(19, np.uint8))))
     with pytest.raises(EdgesimError, match="train-labels-idx1-ubyte.gz: 19 labels but"):
+        load_dataset("mnist", path=tmp_path)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip-bomb"])
+def test_mnist_reads_at_most_its_bound(tmp_path, monkeypatch, compress):
+    """A gzip of zeros is tiny on disk and huge once inflated: reading stops at the bound."""
+    monkeypatch.setattr(datasets, "MAX_IDX_BYTES", 1024**2)
+    write_mnist(tmp_path, compress)
+    name = "train-images-idx3-ubyte" + (".gz" if compress else "")
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 6000, 28, 28)
+    payload = header + bytes(6000 * 28 * 28)
+    (tmp_path / name).write_bytes(gzip.compress(payload) if compress else payload)
+    if compress:  # small on disk, over the bound once inflated
+        assert (tmp_path / name).stat().st_size < 64 * 1024
+    with pytest.raises(EdgesimError, match=f"{name}: more than"):
         load_dataset("mnist", path=tmp_path)
 
 
