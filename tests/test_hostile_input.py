@@ -155,6 +155,11 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["validate", "s.yaml"],
         ["background[0].period_s"],
     ),
+    "boolean-for-a-number": (
+        {"s.yaml": yaml.safe_dump(TINY).replace("lr: 0.1", "lr: on")},  # YAML's true
+        ["validate", "s.yaml"],
+        ["training:", "lr must be a number, got true", "YAML reads"],
+    ),
     # ---------------------------------------------------------------- command-line overrides
     "cli-seed-negative": (
         {"s.yaml": _scenario()},
