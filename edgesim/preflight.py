@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from edgesim.cluster.faults import read_trace
 from edgesim.config import LoadedScenario
@@ -224,10 +225,20 @@ def _image_folder(root: Path, test_fraction: float) -> tuple[LabelFacts | None, 
         ]
         if not images:
             found.append(f"data.path: {folder}: class folder holds no images")
+        found += [f"data.path: {image}: {why}" for image in images if (why := _unreadable(image))]
         per_class[label] = len(images)
     if found:
         return None, found
     return _split(per_class, test_fraction, "image-folder")
+
+
+def _unreadable(image: Path) -> str | None:
+    """Why an image file cannot be read, from its header alone (``Image.open`` is lazy)."""
+    try:
+        with Image.open(image):
+            return None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        return f"not a readable image ({error.__class__.__name__})"
 
 
 # --------------------------------------------------------------------------- who holds what

@@ -40,7 +40,7 @@ from edgesim.cluster.network import Network
 from edgesim.config import LoadedScenario
 from edgesim.config.scenario import BackgroundTask, ObservedSubset, Scenario
 from edgesim.config.schemes import SchemeSpec, scheme_label
-from edgesim.errors import EdgesimError, did_you_mean
+from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 from edgesim.learning.datasets import Dataset, load_dataset
 from edgesim.learning.flops import workload_of
 from edgesim.learning.models import build_model
@@ -100,14 +100,20 @@ def prepare(loaded: LoadedScenario) -> Prepared:
     scenario, fleet = loaded.scenario, loaded.fleet
     data = scenario.data
     path = str((loaded.base_dir / data.path).resolve()) if data.path else None
-    splits = load_dataset(
-        data.dataset,
-        path=path,
-        seed=scenario.seed,
-        test_fraction=data.test_fraction,
-        image_size=data.image_size,
-        grayscale=data.grayscale,
-    )
+    try:
+        splits = load_dataset(
+            data.dataset,
+            path=path,
+            seed=scenario.seed,
+            test_fraction=data.test_fraction,
+            image_size=data.image_size,
+            grayscale=data.grayscale,
+        )
+    except ConfigError:
+        raise
+    except EdgesimError as exc:  # a data file the pre-flight could not judge from its header
+        field = "data.path" if data.path else "data.dataset"
+        raise ConfigError(loaded.source, [f"{field}: {exc}"]) from None
     spec = data.partition
     parts = scenario_partition(loaded, splits.train.y.numpy())
     holders = sorted(parts)

@@ -11,12 +11,15 @@ names that clash once groups expand, and messages that must say where.
 from __future__ import annotations
 
 import copy
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from tests.bounded import Outcome, fingerprint, run_cli_bounded
 from tests.conftest import TINY
@@ -51,6 +54,24 @@ def _many_groups(count: int) -> Edit:
         ]
 
     return edit
+
+
+def _png(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(seed).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _image_folder(last: bytes) -> dict[str, Any]:
+    """Two classes of ten images each; the last image of class b is ``last``."""
+    files: dict[str, Any] = {f"img/{c}/{i}.png": _png(i) for c in "ab" for i in range(10)}
+    files["img/b/9.png"] = last
+    data = {"dataset": "image-folder", "path": "img", "partition": {"server_share": 0.2}}
+    files["s.yaml"] = _scenario(
+        lambda d: d.update(data=data, schemes=[{"scheme": "local", "epochs": 1}])
+    )
+    return files
 
 
 SWEEP = {"name": "what-if", "base": "base.yaml", "vary": {"training.lr": [0.05, 0.1]}}
@@ -284,6 +305,16 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["validate", "s.yaml"],
         ["data.path", "nowhere", "not a directory"],
     ),
+    "data-image-not-an-image": (
+        _image_folder(b"not an image at all"),
+        ["validate", "s.yaml"],
+        ["data.path", "9.png", "not a readable image"],
+    ),
+    "data-image-truncated": (  # its header reads, so only loading it finds out
+        _image_folder(_png(0)[:60]),
+        ["run", "s.yaml", "--out", "out", "--quiet"],
+        ["data.path", "9.png", "unreadable image"],
+    ),
     "personal-class-of-nobody": (
         {"s.yaml": _scenario(lambda d: d["data"]["partition"].update(personal_class=["x", 1]))},
         ["validate", "s.yaml"],
@@ -308,8 +339,13 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
 
 def _write(root: Path, files: dict[str, Any]) -> None:
     for name, content in files.items():
-        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
-        (root / name).write_text(text, encoding="utf-8")
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+            path.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

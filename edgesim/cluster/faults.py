@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+from edgesim.config.numbers import MAX_SECONDS
 from edgesim.errors import EdgesimError
 from edgesim.io import read_text
 from edgesim.types import SimTime
@@ -162,6 +163,10 @@ def _trace_row(where: str, row: Mapping[str, str | None]) -> Outage:
         raise EdgesimError(f"{where}: down_at_s and up_at_s must be numbers") from None
     if not 0 <= start < end:  # also refuses nan, and an infinite down_at_s
         raise EdgesimError(f"{where}: need 0 <= down_at_s < up_at_s, got {start}, {end}")
+    if start > MAX_SECONDS or MAX_SECONDS < end < math.inf:
+        raise EdgesimError(
+            f"{where}: times are at most {MAX_SECONDS:g} s (up_at_s may be inf: never back)"
+        )
     target = row["target"].strip()
     if not target or not target.isprintable():
         raise EdgesimError(f"{where}: target must be a device id or link name, got {target[:60]!r}")

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
+from edgesim.config.names import Reference
 from edgesim.config.numbers import MAX_BYTES, MAX_FLOPS, BitsPerSecond, Latency, Seconds, Watts
 from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import EdgesimError, did_you_mean
@@ -32,7 +33,7 @@ class Power(Strict):
 
 
 class DeviceProfile(Strict):
-    name: str
+    name: Reference
     description: str = ""
     peak_flops: float = Field(gt=0, le=MAX_FLOPS, description="FP32 FLOP/s at peak")
     efficiency: float = Field(gt=0, le=1, description="fraction of peak sustained by training")

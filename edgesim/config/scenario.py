@@ -73,7 +73,7 @@ class LinkSpec(Strict):
     """
 
     between: tuple[Reference, Reference]
-    profile: str | None = None
+    profile: Reference | None = None
     up_bps: BitsPerSecond | None = None
     down_bps: BitsPerSecond | None = None
     latency_s: Latency | None = None

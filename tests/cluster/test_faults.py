@@ -129,6 +129,19 @@ def test_read_trace_rejects_bad_intervals(tmp_path, row):
     assert str(info.value).startswith(f"{path}:2: ")
 
 
+@pytest.mark.parametrize("row", ["pi,1e300,inf", "pi,5,1e300", "pi,1000000001,1000000002"])
+def test_read_trace_times_are_held_to_the_simulated_time_bound(tmp_path, row):
+    path = write(tmp_path, f"target,down_at_s,up_at_s\n{row}\n")
+    with pytest.raises(EdgesimError, match="times are at most 1e[+]09 s") as info:
+        read_trace(path)
+    assert str(info.value).startswith(f"{path}:2: ")
+
+
+def test_read_trace_a_target_may_leave_for_good(tmp_path):
+    path = write(tmp_path, "target,down_at_s,up_at_s\npi,5,inf\n")
+    assert read_trace(path) == [Outage(5.0, math.inf, "pi")]
+
+
 def test_read_trace_short_row_is_a_clear_error(tmp_path):
     # Used to escape as a TypeError (float(None)) instead of an EdgesimError.
     path = write(tmp_path, "target,down_at_s,up_at_s\npi,1,2\npi,4\n")
