@@ -20,6 +20,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from edgesim.config.loading import shown
+from edgesim.config.names import PathText, Reference
 from edgesim.config.numbers import BatchSize
 from edgesim.errors import EdgesimError
 from edgesim.io import claim_outputs, write_json_atomic
@@ -39,7 +41,13 @@ def checked(flag: str, kind: Any, value: Any) -> Any:
     try:
         return TypeAdapter(kind).validate_python(value)
     except ValidationError as exc:
-        raise EdgesimError(f"{flag}: {exc.errors()[0]['msg']} (got {value})") from None
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise EdgesimError(f"{flag}: {message} (got {shown(value)})") from None
+
+
+def _out(args: argparse.Namespace) -> Path | None:
+    """``--out``, once it is a path the operating system can take (no NUL, no over-long part)."""
+    return None if args.out is None else Path(checked("--out", PathText, args.out))
 
 
 def _format_seconds(value: float | None) -> str:
@@ -91,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_scenario(args.scenario, seed=args.seed)
     logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
-    out_dir = Path(args.out) if args.out else Path("reports") / loaded.scenario.name
+    out_dir = _out(args) or Path("reports") / loaded.scenario.name
     claim_outputs(
         [out_dir / "results.json", out_dir / "report.html"], (Path(args.scenario),), args.force
     )
@@ -207,12 +215,13 @@ def _profile_step_times(args: argparse.Namespace, profiles: dict) -> int:
     from edgesim.learning.datasets import load_dataset
     from edgesim.learning.flops import workload_of
 
-    model = args.model or "cnn-small"
-    dataset = args.dataset or "digits"
+    model = checked("--model", Reference, args.model or "cnn-small")
+    dataset = checked("--dataset", Reference, args.dataset or "digits")
     batch_size = (
         32 if args.batch_size is None else checked("--batch-size", BatchSize, args.batch_size)
     )
-    test = load_dataset(dataset, path=args.path).test
+    path = None if args.path is None else checked("--path", PathText, args.path)
+    test = load_dataset(dataset, path=path).test
     work = workload_of(model, test.input_shape, test.num_classes, batch_size)
     times = {
         name: step_time(p, work.train_step_flops, work.train_step_bytes)
@@ -248,7 +257,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from edgesim.report.html import render_report
     from edgesim.report.load import load_results
 
-    target = Path(args.out) if args.out else Path(args.results[0]).with_name("report.html")
+    target = _out(args) or Path(args.results[0]).with_name("report.html")
     claim_outputs([target], tuple(Path(p) for p in args.results), args.force)
     results = load_results([Path(p) for p in args.results])
     out.print(f"report: {escape(str(render_report(results, target)))}")
@@ -267,7 +276,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.debug:
         logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls are in the counters
     sweep = load_sweep(args.sweep)
-    out_dir = Path(args.out) if args.out else Path("reports") / sweep.spec.name
+    out_dir = _out(args) or Path("reports") / sweep.spec.name
     claim_outputs(
         [out_dir / "sweep.json", out_dir / "report.html"], (Path(args.sweep),), args.force
     )
@@ -316,6 +325,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     raise EdgesimError(
         f"{summary}; rerun to retry only those. First error, {first.task_id}: {first.message}"
     )
+
+
+def _one_screen(message: str, lines: int = 40, chars: int = 3000) -> str:
+    """A message cut to one screen: its first ``lines`` lines and ``chars`` characters."""
+    kept = message[:chars].splitlines()[:lines]
+    cut = "\n".join(kept)
+    return cut if cut == message else cut + " …"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -382,7 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EdgesimError as exc:
         if args.debug:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[bold red]error:[/] {escape(_one_screen(str(exc)))}", highlight=False, soft_wrap=True
+        )
         return 2
     except KeyboardInterrupt:
         console.print("interrupted")

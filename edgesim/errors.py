@@ -17,6 +17,9 @@ class EdgesimError(Exception):
 SHOWN_PROBLEMS = 20
 """Problems printed of one file (all are kept in ``problems``): the message fits a screen."""
 
+PROBLEM_CHARS = 400
+"""Longest problem line printed: a message quoting a 10 000-character name still fits a screen."""
+
 SHOWN_CHOICES = 20
 """Valid names listed after an unknown one; a 20 000-device fleet is not listed."""
 
@@ -27,10 +30,15 @@ class ConfigError(EdgesimError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        lines = [f"  - {p}" for p in problems[:SHOWN_PROBLEMS]]
+        lines = [f"  - {_cut(p)}" for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:
             lines.append(f"  … and {len(problems) - SHOWN_PROBLEMS} more problems")
         super().__init__(f"invalid configuration in {source}:\n" + "\n".join(lines))
+
+
+def _cut(problem: str) -> str:
+    """A problem as printed: at most :data:`PROBLEM_CHARS` characters, whatever name it quotes."""
+    return problem if len(problem) <= PROBLEM_CHARS else problem[: PROBLEM_CHARS - 1] + "…"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

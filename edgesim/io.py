@@ -24,6 +24,8 @@ def read_text(path: Path, what: str, kind: str, limit: int) -> str:
     an :class:`EdgesimError` naming the file. ``what`` and ``kind`` name it in
     errors ("a YAML file", "a CSV failure trace").
     """
+    if "\x00" in str(path):
+        raise EdgesimError(f"{what} path holds a NUL character: {str(path)!r:.80}")
     try:
         info = os.stat(path)
     except FileNotFoundError:

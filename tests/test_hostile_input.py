@@ -315,6 +315,32 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ["run", "s.yaml", "--out", "out", "--quiet"],
         ["data.path", "9.png", "unreadable image"],
     ),
+    "path-with-nul": (
+        {"s.yaml": _scenario(lambda d: d["data"].update(dataset="mnist", path="a\x00b"))},
+        ["validate", "s.yaml"],
+        ["data.path", "NUL"],
+    ),
+    "path-part-too-long": (
+        {"s.yaml": _scenario(lambda d: d["failures"].update(trace="t" * 300 + ".csv"))},
+        ["validate", "s.yaml"],
+        ["failures.trace", "255 bytes"],
+    ),
+    "cli-out-part-too-long": (
+        {"s.yaml": _scenario()},
+        ["run", "s.yaml", "--out", "o" * 300, "--quiet"],
+        ["--out", "255 bytes"],
+    ),
+    "cli-path-part-too-long": (
+        {},
+        ["profiles", "--dataset", "mnist", "--path", "p" * 1000],
+        ["--path", "255 bytes"],
+    ),
+    "cli-model-name-huge": ({}, ["profiles", "--model", "m" * 100_000], ["--model", "200"]),
+    "scheme-name-huge": (
+        {"s.yaml": _scenario(lambda d: d["schemes"][0].update(scheme="x" * 100_000))},
+        ["validate", "s.yaml"],
+        ["schemes[0]", "unknown scheme"],
+    ),
     "personal-class-of-nobody": (
         {"s.yaml": _scenario(lambda d: d["data"]["partition"].update(personal_class=["x", 1]))},
         ["validate", "s.yaml"],

@@ -15,6 +15,9 @@ from edgesim.errors import ConfigError, did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_QUOTED = 60
+"""Most characters of a user's value quoted in a message."""
+
 
 def yaml_path(loc: tuple[int | str, ...]) -> str:
     """``('devices', 3, 'profile')`` → ``devices[3].profile``."""
@@ -107,7 +110,7 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     where = yaml_path(tuple(_walk(model, loc)[0]))
     if kind == "extra_forbidden":
-        key = str(loc[-1])
+        key = str(loc[-1])[:MAX_QUOTED]
         owner = _model_in(_walk(model, loc[:-1])[1])
         allowed = list(owner.model_fields) if owner else []
         close = difflib.get_close_matches(key, allowed, n=1)
@@ -118,7 +121,7 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"{where}: required field is missing"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
-        tag = str(ctx.get("tag", ""))
+        tag = str(ctx.get("tag", ""))[:MAX_QUOTED]
         expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         close = difflib.get_close_matches(tag, expected, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -132,12 +135,12 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "literal_error" and isinstance(got, str):
         choices = _literal_choices(_walk(model, loc)[1])
         if choices:
-            return f"{where}: unknown value {_shown(got)}{did_you_mean(got, choices)}"
+            return f"{where}: unknown value {shown(got)}{did_you_mean(got, choices)}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {_shown(got)})"
-    return f"{where}: {message}{shown}"
+    quoted = "" if isinstance(got, (dict, list)) or got is None else f" (got {shown(got)})"
+    return f"{where}: {message}{quoted}"
 
 
 def _literal_choices(annotation: Any) -> list[str]:
@@ -148,7 +151,7 @@ def _literal_choices(annotation: Any) -> list[str]:
     return [c for arg in get_args(annotation) for c in _literal_choices(arg)]
 
 
-def _shown(value: Any, limit: int = 60) -> str:
+def shown(value: Any, limit: int = MAX_QUOTED) -> str:
     """A value as it is quoted in a message: never more than ``limit`` characters of it.
 
     A string is cut before ``repr`` so that a megabyte of user text is never copied.

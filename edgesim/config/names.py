@@ -35,3 +35,26 @@ looked up, never used as paths), only bounded, so a message quoting one fits a l
 
 Label = Annotated[str, Field(max_length=100)]
 """A scheme's label: a column header and a progress-bar title."""
+
+
+MAX_PATH = 4096
+MAX_PATH_PART = 255
+"""Longest path, and longest part between separators, in bytes (Linux's PATH_MAX and NAME_MAX)."""
+
+
+def _path(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a path cannot hold a NUL character")
+    if len(value.encode()) > MAX_PATH:
+        raise ValueError(f"a path is at most {MAX_PATH} bytes")
+    if any(len(part.encode()) > MAX_PATH_PART for part in value.replace("\\", "/").split("/")):
+        raise ValueError(f"each part of a path is at most {MAX_PATH_PART} bytes")
+    return value
+
+
+PathText = Annotated[str, AfterValidator(_path)]
+"""A file or folder a user names (data, trace, profile, base): one the operating system can open.
+
+A NUL byte or an over-long part would make the system call itself fail with
+an error no check expects; refused here, they are a message naming the field.
+"""

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from edgesim.config.base import Strict
-from edgesim.config.names import Name, Reference
+from edgesim.config.names import Name, PathText, Reference
 from edgesim.config.numbers import (
     MAX_DEVICES,
     MAX_IMAGE_SIZE,
@@ -44,7 +44,7 @@ def _profile_kind(value: Any) -> str:
 
 
 ProfileRef = Annotated[
-    Annotated[str, Tag("name")] | Annotated[DeviceProfile, Tag("inline")],
+    Annotated[PathText, Tag("name")] | Annotated[DeviceProfile, Tag("inline")],
     Discriminator(_profile_kind),
 ]
 """A built-in profile name, a path to a profile YAML file, or an inline profile mapping.
@@ -151,7 +151,7 @@ class CorrelatedOutages(Strict):
 class Failures(Strict):
     scheduled: list[DownInterval] = Field(default_factory=list)
     random: RandomFailures | None = None
-    trace: str | None = Field(
+    trace: PathText | None = Field(
         default=None, description="CSV file with columns target,down_at_s,up_at_s"
     )
     departures: list[Departure] = Field(default_factory=list)
@@ -182,8 +182,8 @@ class Partition(Strict):
 
 
 class Data(Strict):
-    dataset: str = "digits"
-    path: str | None = None
+    dataset: Reference = "digits"
+    path: PathText | None = None
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     validation_fraction: float = Field(default=0.1, ge=0, lt=1)
     image_size: int = Field(default=32, ge=4, le=MAX_IMAGE_SIZE)
@@ -192,8 +192,8 @@ class Data(Strict):
 
 
 class Training(Strict):
-    model: str = Field(default="cnn-small", description="the global model")
-    small_model: str = Field(
+    model: Reference = Field(default="cnn-small", description="the global model")
+    small_model: Reference = Field(
         default="cnn-small", description="the small/distilled model of seeds 003/004"
     )
     batch_size: BatchSize = 32

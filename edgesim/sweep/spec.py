@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 from edgesim.config import from_model, looks_like_scenario, looks_like_sweep
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
-from edgesim.config.names import Name
+from edgesim.config.names import Name, PathText
 from edgesim.config.numbers import Seed
 from edgesim.config.scenario import Scenario
 from edgesim.config.yaml_files import load_yaml
@@ -43,7 +43,7 @@ MAX_RUNS = 100_000
 class SweepFile(Strict):
     name: Name
     description: str = ""
-    base: str | dict[str, Any] = Field(
+    base: PathText | dict[str, Any] = Field(
         description="a scenario file (relative to the sweep file) or an inline scenario"
     )
     vary: dict[str, list[Any]] = Field(
