@@ -43,12 +43,13 @@ def _link(**numbers: float) -> Edit:
     return edit
 
 
-def _many_groups(count: int) -> Edit:
-    """``count`` one-device groups on one switch, the last one clashing with the first."""
+def _many_groups(count: int, clash: bool = True) -> Edit:
+    """``count`` one-device groups on one switch; one more clashing with the first if ``clash``."""
 
     def edit(d: dict[str, Any]) -> None:
         d["devices"] += [{"id": f"d{i}", "profile": "jetson-nano"} for i in range(count)]
-        d["devices"].append({"id": "d0", "profile": "jetson-nano"})
+        if clash:
+            d["devices"].append({"id": "d0", "profile": "jetson-nano"})
         d["network"]["links"] += [
             {"between": [f"d{i}", "switch"], "profile": "wifi-5"} for i in range(count)
         ]
@@ -221,6 +222,14 @@ CASES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         },
         ["validate", "sweep.yaml"],
         ["seeds:", "120,000 runs", "100,000"],
+    ),
+    "sweep-copies-huge": (
+        {
+            "sweep.yaml": {**SWEEP, "vary": {}, "seeds": list(range(60_000))},
+            "base.yaml": _scenario(_many_groups(1_000, clash=False)),
+        },
+        ["validate", "sweep.yaml"],
+        ["base:", "60,000 runs", "GB"],
     ),
     "sweep-seed-twice": (
         {"sweep.yaml": {**SWEEP, "seeds": [1, 2, 1]}, "base.yaml": _scenario()},

@@ -39,6 +39,9 @@ MAX_POINTS = 10_000
 MAX_RUNS = 100_000
 """Most runs (grid points × seeds) of one sweep."""
 
+MAX_COPIED_BYTES = 2 * 10**9
+"""Most bytes of scenario the runs copy and fingerprint in all (each run carries its scenario)."""
+
 
 class SweepFile(Strict):
     name: Name
@@ -162,6 +165,16 @@ def load_sweep(path: str | Path) -> Sweep:
     runs = len(seeds) * math.prod(len(values) for values in spec.vary.values())
     if runs > MAX_RUNS:
         raise ConfigError(source, [f"seeds: {runs:,} runs (points × seeds); at most {MAX_RUNS:,}"])
+    base_bytes = len(_canonical(base))
+    if runs * base_bytes > MAX_COPIED_BYTES:
+        raise ConfigError(
+            source,
+            [
+                f"base: {runs:,} runs, each a copy of a {base_bytes:,}-byte base scenario, "
+                f"would copy {runs * base_bytes / 1e9:,.1f} GB; at most {MAX_COPIED_BYTES / 1e9:g} "
+                "GB (a smaller base or fewer runs)"
+            ],
+        )
 
     paths = list(spec.vary)
     combos = list(itertools.product(*(spec.vary[p] for p in paths)))
