@@ -52,7 +52,7 @@ def _path(value: str) -> str:
     return value
 
 
-PathText = Annotated[str, AfterValidator(_path)]
+PathText = Annotated[str, Field(max_length=MAX_PATH), AfterValidator(_path)]
 """A file or folder a user names (data, trace, profile, base): one the operating system can open.
 
 A NUL byte or an over-long part would make the system call itself fail with

@@ -130,8 +130,10 @@ def expected_bounds() -> list[tuple[str, str, set[float]]]:
         if name_rule in info.metadata
     }
     assert names, "no field is a Name any more: drop this part of the check"
-    limit = longest_name()
-    expected = [(m, f, b | {limit} if (m, f) in names else b) for m, f, b in expected]
+    limit = longest_name()  # newer pydantic also shows the base's looser MAX_STRING: not the rule
+    expected = [
+        (m, f, (b - {MAX_STRING}) | {limit} if (m, f) in names else b) for m, f, b in expected
+    ]
     return [(m, f, b) for m, f, b in expected if b]
 
 
