@@ -30,6 +30,7 @@ MAX_JOBS = 1024
 """Most sweep runs at once on one machine."""
 
 FORCE_HELP = "replace output files edgesim did not write (never an input)"
+CSV_HELP = "also write summary.csv, curves.csv, devices.csv, timeline.csv (docs/python-api.md)"
 
 # Emoji codes stay text: a file named ":x:.yaml" is printed as it is written.
 console = Console(stderr=True, emoji=False)
@@ -96,6 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edgesim.config import load_scenario
     from edgesim.report.html import render_report
     from edgesim.runner import run_scenario
+    from edgesim.tables import claim_csv, csv_paths, write_run_csv
 
     loaded = load_scenario(args.scenario, seed=args.seed)
     logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
@@ -103,6 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     claim_outputs(
         [out_dir / "results.json", out_dir / "report.html"], (Path(args.scenario),), args.force
     )
+    claim_csv(csv_paths(out_dir) if args.csv else [], (Path(args.scenario),), args.force)
     with Progress(
         TextColumn("{task.description:<24}", markup=False),  # labels are the user's text
         BarColumn(bar_width=20),
@@ -140,9 +143,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     results_path = write_json_atomic(out_dir / "results.json", results)
     report_path = render_report(results, out_dir / "report.html")
+    csv_files = write_run_csv(results, out_dir) if args.csv else []
     if not args.quiet:
         out.print(summary_table(results))
     out.print(f"results: {escape(str(results_path))}\nreport:  {escape(str(report_path))}")
+    for path in csv_files:
+        out.print(f"table:   {escape(str(path))}")
     return 0
 
 
@@ -236,6 +242,7 @@ def _profile_step_times(args: argparse.Namespace, profiles: dict) -> int:
                     "batch_size": batch_size,
                     "train_step_flops": work.train_step_flops,
                     "train_step_bytes": work.train_step_bytes,
+                    "update_bytes": work.update_bytes,
                     "train_step_s": times,
                 },
                 indent=2,
@@ -243,7 +250,8 @@ def _profile_step_times(args: argparse.Namespace, profiles: dict) -> int:
         )
         return 0
     table = Table(
-        title=f"{model} on {dataset}, batch {batch_size}: {work.train_step_flops:,} FLOP/step"
+        title=f"{model} on {dataset}, batch {batch_size}: {work.train_step_flops:,} FLOP/step, "
+        f"{work.update_bytes:,} B/update"
     )
     table.add_column("profile")
     table.add_column("train step", justify="right")
@@ -251,6 +259,47 @@ def _profile_step_times(args: argparse.Namespace, profiles: dict) -> int:
         table.add_row(name, f"{seconds * 1000:.3f} ms")
     out.print(table)
     return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """What a scenario can name: schemes, models, datasets, device and link profiles."""
+    from edgesim.config.profiles import builtin_device_profiles, builtin_link_profiles
+    from edgesim.config.schemes import SCHEMES
+    from edgesim.learning.datasets import DATASETS
+    from edgesim.learning.models import MODELS
+    from edgesim.plugins import registered
+
+    sections = {
+        "schemes": {name: f"{i.description} ({_flags(i)})" for name, i in SCHEMES.items()},
+        "models": {name: info.description for name, info in MODELS.items()},
+        "datasets": dict(DATASETS),
+        "device profiles": {n: p.description for n, p in builtin_device_profiles().items()},
+        "link profiles": {n: p.description for n, p in builtin_link_profiles().items()},
+    }
+    for kind, section in (("scheme", "schemes"), ("model", "models"), ("dataset", "datasets")):
+        for name, entry in registered(kind).items():  # installed packages' plugins
+            sections[section].setdefault(name, f"plugin {entry.value}")
+    wanted = [args.what] if args.what else list(sections)
+    for title in wanted:
+        table = Table(title=title, title_justify="left")
+        table.add_column("name")
+        table.add_column("description")
+        for name, description in sections[title].items():
+            table.add_row(escape(name), escape(description))
+        out.print(table)
+    return 0
+
+
+def _flags(info: Any) -> str:
+    flags = [
+        "server" if info.needs_server else "no server",
+        "async" if info.asynchronous else "sync",
+    ]
+    if info.uses_small_model:
+        flags.append("small model")
+    if info.trains_on_server_data or info.distils_on_server_data:
+        flags.append("server data")
+    return ", ".join(flags)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -265,9 +314,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from edgesim.api import sweep_table
     from edgesim.report.sweep import render_sweep_report
     from edgesim.sweep import default_jobs, load_sweep, run_sweep, summarize
     from edgesim.sweep.driver import pending_tasks
+    from edgesim.tables import SWEEP_CSV, claim_csv, write_csv
 
     if args.jobs is not None:
         checked("--jobs", Annotated[int, Field(ge=1, le=MAX_JOBS)], args.jobs)
@@ -280,6 +331,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     claim_outputs(
         [out_dir / "sweep.json", out_dir / "report.html"], (Path(args.sweep),), args.force
     )
+    claim_csv([out_dir / SWEEP_CSV] if args.csv else [], (Path(args.sweep),), args.force)
     jobs = args.jobs if args.jobs or args.backend == "ray" else default_jobs()
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -305,6 +357,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out.print(
         f"sweep:   {escape(str(out_dir / 'sweep.json'))}\nreport:  {escape(str(report_path))}"
     )
+    if args.csv:
+        table = write_csv(out_dir / SWEEP_CSV, sweep_table(sweep, out_dir))
+        out.print(f"table:   {escape(str(table))}")
     if not outcome.failed:
         return 0
     failed = ", ".join(f.task_id for f in outcome.failed)
@@ -347,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where torch runs")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
+    run.add_argument("--csv", action="store_true", help=CSV_HELP)
     run.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
@@ -367,6 +423,16 @@ def build_parser() -> argparse.ArgumentParser:
     profiles.add_argument("--json", action="store_true")
     profiles.set_defaults(handler=cmd_profiles)
 
+    listing = sub.add_parser(
+        "list", help="schemes, models, datasets and profiles a scenario can name"
+    )
+    listing.add_argument(
+        "what",
+        nargs="?",
+        choices=("schemes", "models", "datasets", "device profiles", "link profiles"),
+    )
+    listing.set_defaults(handler=cmd_list)
+
     report = sub.add_parser("report", help="build a report from results.json files")
     report.add_argument("results", nargs="+")
     report.add_argument("--out", help="output HTML file")
@@ -383,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", help="output folder (default reports/<sweep name>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--force", action="store_true", help=FORCE_HELP)
+    sweep.add_argument(
+        "--csv", action="store_true", help="also write runs.csv: one row per run and scheme"
+    )
     sweep.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
@@ -405,10 +474,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
-    except Exception:
-        console.print_exception() if args.debug else console.print(
-            "[bold red]internal error[/] (a bug in edgesim; rerun with --debug for a traceback)"
-        )
+    except Exception as exc:
+        from edgesim.plugins import blame
+
+        if args.debug:
+            console.print_exception()
+        if (yours := blame(exc)) is not None:  # raised in a user's model, dataset or scheme
+            console.print(f"[bold red]error in your code:[/] {escape(yours)}", highlight=False)
+            return 2
+        if not args.debug:
+            console.print(
+                "[bold red]internal error[/] (a bug in edgesim; rerun with --debug for a traceback)"
+            )
         return 1
 
 

@@ -14,6 +14,7 @@ at once, each at its YAML path, as one :class:`ConfigError`.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import math
 from collections import Counter
@@ -26,28 +27,33 @@ from PIL import Image
 
 from edgesim.cluster.faults import read_trace
 from edgesim.config import LoadedScenario
-from edgesim.config.scenario import Scenario
+from edgesim.config.scenario import Scenario, Synthetic
+from edgesim.config.schemes import SCHEMES
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
-from edgesim.learning.datasets import DATASETS, IMAGE_EXTENSIONS
-from edgesim.learning.models import MODELS
+from edgesim.learning.datasets import (
+    DATASETS,
+    FASHION_MNIST_DIR,
+    FASHION_MNIST_INSTALL,
+    IMAGE_EXTENSIONS,
+    npz_labels,
+)
+from edgesim.learning.models import model_info
 from edgesim.learning.partition import scenario_partition
+from edgesim.plugins import absolute
 
 DATA_ON_DISK = {
     "mnist": "the MNIST IDX files",
+    "fashion-mnist": "the Fashion-MNIST IDX files",
     "cifar10": "the CIFAR-10 batches",
     "image-folder": "a folder of one sub-folder of images per class",
+    "npz": "a .npz file of arrays x and y",
 }
 """Datasets read from ``data.path``, and what that path must hold."""
 
-SERVER_DATA_SCHEMES = ("distill-fl", "async-distill-fl", "gear")
-"""Schemes that distil on the server's data (handoff and ecavg are checked with the fleet)."""
-
-TEN_CLASSES = ("mnist", "cifar10")
+TEN_CLASSES = ("mnist", "fashion-mnist", "cifar10")
 
 MAX_OUTAGES = 1_000_000
 """Most outages one random failure model (random, a churn or a correlated entry) may draw."""
-
-SYNTHETIC_SAMPLES, SYNTHETIC_CLASSES = 2000, 10  # load_dataset's defaults, as the runner uses
 
 
 @dataclass(frozen=True)
@@ -87,9 +93,10 @@ def names(loaded: LoadedScenario) -> list[str]:
     if dataset not in DATASETS:
         found.append(f"data.dataset: unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}")
     for field in ("model", "small_model"):
-        name = getattr(scenario.training, field)
-        if name not in MODELS:
-            found.append(f"training.{field}: unknown model '{name}'{did_you_mean(name, MODELS)}")
+        try:  # a user's model is imported here, so validate finds its mistakes too
+            model_info(absolute(getattr(scenario.training, field), loaded.base_dir))
+        except EdgesimError as exc:
+            found.append(f"training.{field}: {exc}")
     return found
 
 
@@ -102,23 +109,37 @@ def data_files(loaded: LoadedScenario) -> tuple[LabelFacts | None, list[str]]:
     if data.dataset == "digits":
         return _digits(data.test_fraction), []
     if data.dataset == "synthetic":
-        labels = Counter((np.arange(SYNTHETIC_SAMPLES) % SYNTHETIC_CLASSES).tolist())
-        return _split(labels, data.test_fraction, "synthetic")
+        return _split(_synthetic_labels(data.synthetic), data.test_fraction, "synthetic")
     facts, found = _on_disk(data.dataset, data.path, loaded.base_dir, data.test_fraction)
     if facts is None and data.dataset in TEN_CLASSES:  # the labels' range is known anyway
         facts = LabelFacts(10, None, None)
     return facts, found
 
 
+def _synthetic_labels(spec: Synthetic) -> Counter[int]:
+    """Samples per class of the synthetic set: ``samples`` dealt round the classes in turn."""
+    per_class, extra = divmod(spec.samples, spec.classes)
+    return Counter({c: per_class + (c < extra) for c in range(spec.classes)})
+
+
 def _on_disk(
     dataset: str, path: str | None, base_dir: Path, test_fraction: float
 ) -> tuple[LabelFacts | None, list[str]]:
+    if path is None and dataset == "fashion-mnist":
+        if not FASHION_MNIST_DIR.is_dir():
+            return None, [
+                f"data.path: dataset 'fashion-mnist' reads {FASHION_MNIST_DIR} by default, "
+                f"which is missing: install it ({FASHION_MNIST_INSTALL}) or set data.path to a copy"
+            ]
+        return _mnist(FASHION_MNIST_DIR)
     if path is None:
         return None, [f"data.path: dataset '{dataset}' needs a path to {DATA_ON_DISK[dataset]}"]
     root = (base_dir / path).resolve()
+    if dataset == "npz":
+        return _npz(root, test_fraction)
     if not root.is_dir():
         return None, [f"data.path: {root} is not a directory (dataset '{dataset}')"]
-    if dataset == "mnist":
+    if dataset in ("mnist", "fashion-mnist"):
         return _mnist(root)
     if dataset == "cifar10":
         return _cifar10(root)
@@ -200,6 +221,19 @@ def _idx_header(path: Path, ndim: int) -> tuple[tuple[int, ...], np.ndarray | No
     if data is not None and data.size and data.max() > 9:
         raise EdgesimError(f"{path}: label {data.max()} outside 0..9")
     return dims, data
+
+
+def _npz(file: Path, test_fraction: float) -> tuple[LabelFacts | None, list[str]]:
+    """Labels read and ``x`` checked by its header: what the loader reads, but the pixels."""
+    try:
+        labels = npz_labels(file)
+    except EdgesimError as exc:
+        return None, [f"data.path: {exc}"]
+    values, counts = np.unique(labels, return_counts=True)
+    per_class = Counter({int(v): int(n) for v, n in zip(values, counts, strict=True)})
+    facts, found = _split(per_class, test_fraction, "npz")
+    # The model has a class per label up to the largest, present or not.
+    return dataclasses.replace(facts, classes=int(labels.max()) + 1), found
 
 
 def _cifar10(root: Path) -> tuple[LabelFacts | None, list[str]]:
@@ -290,7 +324,11 @@ def placement(loaded: LoadedScenario, facts: LabelFacts | None) -> list[str]:
 
 
 def schemes(loaded: LoadedScenario) -> list[str]:
-    """What a scheme needs from the rest of the scenario, beyond the fleet's checks."""
+    """What a scheme needs from the rest of the scenario, beyond the fleet's checks.
+
+    Its registry flags say whether it distils on the server's data; a
+    ``distillation_server`` setting must name a device that leaves a client to train.
+    """
     scenario, fleet = loaded.scenario, loaded.fleet
     spec = scenario.data.partition
     server_has_data = spec.server_share > 0 or spec.server_copies is not None
@@ -298,12 +336,12 @@ def schemes(loaded: LoadedScenario) -> list[str]:
     for i, scheme in enumerate(scenario.schemes):
         if fleet.server is None:
             continue  # reported by the fleet: every scheme but local needs a server
-        if scheme.scheme in SERVER_DATA_SCHEMES and not server_has_data:
+        if SCHEMES[scheme.scheme].distils_on_server_data and not server_has_data:
             found.append(
                 f"schemes[{i}]: scheme '{scheme.scheme}' distils on the server's data: "
                 "set data.partition.server_share > 0 (or server_copies)"
             )
-        if scheme.scheme == "async-distill-fl":
+        if hasattr(scheme, "distillation_server"):
             distiller = scheme.distillation_server or fleet.server
             devices = [d.id for d in fleet.devices]
             if distiller not in devices:

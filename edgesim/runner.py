@@ -47,8 +47,9 @@ from edgesim.learning.models import build_model
 from edgesim.learning.partition import scenario_partition, train_validation_split
 from edgesim.learning.training import Optimizer
 from edgesim.metrics.recorder import Recorder
-from edgesim.metrics.results import SCHEMA_VERSION, run_result
-from edgesim.schemes import SCHEMES
+from edgesim.metrics.results import DEVICES_MEAN, SCHEMA_VERSION, run_result
+from edgesim.plugins import absolute
+from edgesim.schemes import scheme_info
 from edgesim.schemes.runtime import Holding, ModelKind, Runtime
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,9 @@ def prepare(loaded: LoadedScenario) -> Prepared:
             test_fraction=data.test_fraction,
             image_size=data.image_size,
             grayscale=data.grayscale,
+            num_samples=data.synthetic.samples,
+            num_classes=data.synthetic.classes,
+            shape=data.synthetic.shape,
         )
     except ConfigError:
         raise
@@ -127,12 +131,16 @@ def prepare(loaded: LoadedScenario) -> Prepared:
         holdings[holder] = Holding(splits.train.subset(train_idx), splits.train.subset(val_idx))
     training = scenario.training
     models = {}
-    for kind, name in (("main", training.model), ("small", training.small_model)):
+    for kind, field in (("main", "model"), ("small", "small_model")):
+        name = absolute(getattr(training, field), loaded.base_dir)
         shape, classes = splits.train.input_shape, splits.train.num_classes
-        models[kind] = ModelKind(
-            build_model(name, shape, classes, scenario.seed),
-            workload_of(name, shape, classes, training.batch_size),
-        )
+        try:
+            models[kind] = ModelKind(
+                build_model(name, shape, classes, scenario.seed),
+                workload_of(name, shape, classes, training.batch_size),
+            )
+        except EdgesimError as exc:  # a user's model that does not build
+            raise ConfigError(loaded.source, [f"training.{field}: {exc}"]) from None
     subsets = observed_subsets(splits.test, scenario.observe.subsets)
     return Prepared(holdings, splits.test, subsets, models, outages_of(loaded))
 
@@ -301,8 +309,8 @@ def run_scheme(
         torch_device=torch_device,
         test_subsets=prepared.test_subsets,
     )
-    info = SCHEMES[spec.scheme]
-    finished = env.process(info.run(runtime, spec))
+    info = scheme_info(spec.scheme)
+    finished = env.process(info.start(runtime, spec))
     until = finished if scenario.horizon_s is None else finished | env.timeout(scenario.horizon_s)
     stalled = None
     if not run_until(env, until, tasks):
@@ -324,13 +332,14 @@ def run_scheme(
         profiles={d.id: d.profile for d in fleet.devices},
         end=end,
         targets=list(scenario.targets),
-        primary_curve=info.primary_curve,
+        primary_curve="global" if info.global_model else DEVICES_MEAN,
         stalled=stalled,
     )
 
 
-def scenario_summary(loaded: LoadedScenario) -> dict[str, Any]:
+def scenario_summary(loaded: LoadedScenario, prepared: Prepared) -> dict[str, Any]:
     scenario, fleet = loaded.scenario, loaded.fleet
+    training = scenario.training
     return {
         "name": scenario.name,
         "description": scenario.description,
@@ -339,7 +348,11 @@ def scenario_summary(loaded: LoadedScenario) -> dict[str, Any]:
         "links": [dataclasses.asdict(link) for link in fleet.links],
         "switches": list(fleet.switches),
         "data": scenario.data.model_dump(mode="json"),
-        "training": scenario.training.model_dump(mode="json"),
+        "training": training.model_dump(mode="json"),
+        "model_bytes": {
+            name: prepared.models[kind].workload.update_bytes
+            for kind, name in (("main", training.model), ("small", training.small_model))
+        },
         "targets": list(scenario.targets),
         "schemes": [s.model_dump(mode="json") for s in scenario.schemes],
     }
@@ -369,7 +382,7 @@ def run_scenario(
             on_run_done(run)
     return {
         "schema_version": SCHEMA_VERSION,
-        "scenario": scenario_summary(loaded),
+        "scenario": scenario_summary(loaded, prepared),
         "runs": runs,
         "meta": {
             "edgesim_version": edgesim.__version__,

@@ -154,3 +154,19 @@ def test_debug_before_or_after_the_subcommand_is_kept():
         assert parser.parse_args(["--debug", command, "x.yaml"]).debug is True
         assert parser.parse_args([command, "x.yaml", "--debug"]).debug is True
         assert parser.parse_args([command, "x.yaml"]).debug is False
+
+
+def test_list_names_every_scheme_model_dataset_and_profile(capsys):
+    from edgesim.config.profiles import builtin_device_profiles, builtin_link_profiles
+    from edgesim.config.schemes import SCHEMES
+    from edgesim.learning.datasets import DATASETS
+    from edgesim.learning.models import MODELS
+
+    assert main(["list"]) == 0
+    listed = capsys.readouterr().out
+    names = [*SCHEMES, *MODELS, *DATASETS, *builtin_device_profiles(), *builtin_link_profiles()]
+    assert [n for n in names if n not in listed] == []
+    assert main(["list", "schemes"]) == 0
+    assert (
+        "fedbuff" in (only_schemes := capsys.readouterr().out) and "cnn-small" not in only_schemes
+    )

@@ -48,3 +48,21 @@ def test_heterogeneous_dropped_device_is_down_and_runs_complete(heterogeneous):
         down = run["devices"]["nano-1"]["down_s"]
         assert down == pytest.approx(min(1.3, run["sim_time_s"]) - 0.3), scheme
         assert run["final_accuracy"] is not None
+
+
+@pytest.mark.slow
+def test_fashion_mnist_runs_and_federated_beats_local():
+    """scenarios/fashion-mnist.yaml for its first simulated minute (a minute and a half of CPU).
+
+    Its full run is documented in docs/fashion-mnist.md; this checks it still runs
+    every scheme, and that the non-IID split makes lone devices worse than FedAvg.
+    """
+    loaded = load_scenario(Path(__file__).resolve().parents[1] / "scenarios/fashion-mnist.yaml")
+    shortened = loaded.scenario.model_copy(update={"horizon_s": 60.0})
+    results = run_scenario(from_model(shortened, loaded.source, loaded.base_dir))
+    runs = {run["scheme"]: run for run in results["runs"]}
+    assert set(runs) == {"local", "centralized", "fedavg", "fedasync", "fedbuff"}
+    for scheme, run in runs.items():
+        assert (run["bytes"]["raw_data"] > 0) == (scheme == "centralized"), scheme
+        assert 0.1 < run["final_accuracy"] <= 1 and run["sim_time_s"] <= 60.0, scheme
+    assert runs["fedavg"]["final_accuracy"] > runs["local"]["final_accuracy"] + 0.1

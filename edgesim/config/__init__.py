@@ -9,6 +9,7 @@ from typing import Any
 from edgesim.config.fleet import Fleet, resolve_fleet
 from edgesim.config.loading import validate
 from edgesim.config.scenario import Scenario
+from edgesim.config.schemes import with_plugin_schemes
 from edgesim.config.yaml_files import load_yaml
 from edgesim.errors import ConfigError
 
@@ -43,8 +44,12 @@ def scenario_from_yaml(data: Any, path: Path, seed: int | None = None) -> Loaded
         )
     if seed is not None and isinstance(data, dict):
         data, source = {**data, "seed": seed}, f"{path} (with --seed {seed})"
-    scenario = validate(Scenario, data, source)
-    return from_model(scenario, source, path.parent)
+    return from_model(validate_scenario(data, source, path.parent), source, path.parent)
+
+
+def validate_scenario(data: Any, source: str, base_dir: Path) -> Scenario:
+    """Validate scenario data, its user schemes (named by reference) registered first."""
+    return validate(Scenario, with_plugin_schemes(data, base_dir, source), source)
 
 
 def looks_like_sweep(data: Any) -> bool:

@@ -20,6 +20,7 @@ from edgesim.config.profiles import (
     resolve_device_profile,
 )
 from edgesim.config.scenario import DeviceGroup, Scenario, expand
+from edgesim.config.schemes import SCHEMES
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 
 
@@ -226,19 +227,16 @@ def resolve_fleet(scenario: Scenario, source: str, base_dir: Path) -> Fleet:
                     f"schemes[{i}].devices[{j}]: '{device}' is not a client"
                     f"{did_you_mean(device, clients)}"
                 )
-        if scheme.scheme != "local" and scenario.server_id() is None:
+        info = SCHEMES[scheme.scheme]
+        if info.needs_server and scenario.server_id() is None:
             problems.append(
                 f"schemes[{i}]: scheme '{scheme.scheme}' needs a device with role: server"
             )
-        elif scheme.scheme == "handoff" and not server_has_data:
+        elif info.trains_on_server_data_with(scheme) and not server_has_data:
+            instead = f", or {info.server_data_instead}" if info.server_data_instead else ""
             problems.append(
-                f"schemes[{i}]: scheme 'handoff' trains on server data: "
-                "set data.partition.server_share > 0 (or server_copies)"
-            )
-        elif scheme.scheme == "ecavg" and scheme.server_data == "own" and not server_has_data:
-            problems.append(
-                f"schemes[{i}]: ecavg with server_data: own fine-tunes on the server's data: "
-                "set data.partition.server_share > 0 (or server_copies, or server_data: uploaded)"
+                f"schemes[{i}]: scheme '{scheme.scheme}' trains on server data: "
+                f"set data.partition.server_share > 0 (or server_copies{instead})"
             )
     if problems:
         raise ConfigError(source, problems)

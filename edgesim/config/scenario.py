@@ -7,6 +7,7 @@ documented in ``docs/scenario.md``.
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -181,6 +183,54 @@ class Partition(Strict):
         return self
 
 
+MAX_CLASSES = 1000
+"""Most classes a dataset may have (ImageNet has 1000): the model's last layer is that wide."""
+
+MAX_SAMPLE_VALUES = 1_000_000
+"""Most values (C·H·W) in one sample: a 3×512×512 image is 786 432; the MLP's first layer is
+that many times 128 weights."""
+
+MAX_DATASET_VALUES = 1_000_000_000
+"""Most values in a whole generated dataset (samples × C·H·W): 1 GB as uint8, 4 GB as float32."""
+
+SampleSize = Annotated[int, Field(ge=1, le=MAX_IMAGE_SIZE, strict=True)]
+"""One of C, H, W; strict, so that ``[true, 8, 8]`` is not read as ``[1, 8, 8]``."""
+
+
+class Synthetic(Strict):
+    """The size of ``dataset: synthetic``: how many samples, of how many classes, of what shape.
+
+    Scale tests need a dataset of any size without files; the defaults are
+    :func:`edgesim.learning.datasets.load_dataset`'s (digits-sized 8×8 samples).
+    """
+
+    samples: int = Field(default=2000, ge=10, le=1_000_000)
+    classes: int = Field(default=10, ge=2, le=MAX_CLASSES)
+    shape: tuple[SampleSize, SampleSize, SampleSize] = Field(
+        default=(1, 8, 8), description="[C, H, W] of one sample"
+    )
+
+    @model_validator(mode="after")
+    def _fits(self) -> Synthetic:
+        values = math.prod(self.shape)
+        if self.samples < 2 * self.classes:
+            raise ValueError(
+                f"samples ({self.samples}) must be at least 2 × classes (= {2 * self.classes}): "
+                "every class needs a training and a test sample"
+            )
+        if values > MAX_SAMPLE_VALUES:
+            raise ValueError(
+                f"shape {list(self.shape)} has {values:,} values per sample; "
+                f"at most {MAX_SAMPLE_VALUES:,}"
+            )
+        if self.samples * values > MAX_DATASET_VALUES:
+            raise ValueError(
+                f"samples × C·H·W = {self.samples * values:,} values; "
+                f"at most {MAX_DATASET_VALUES:,}"
+            )
+        return self
+
+
 class Data(Strict):
     dataset: Reference = "digits"
     path: PathText | None = None
@@ -188,7 +238,19 @@ class Data(Strict):
     validation_fraction: float = Field(default=0.1, ge=0, lt=1)
     image_size: int = Field(default=32, ge=4, le=MAX_IMAGE_SIZE)
     grayscale: bool = False
+    synthetic: Synthetic = Field(
+        default=Synthetic(), description="size and shape of `dataset: synthetic`"
+    )
     partition: Partition = Partition()
+
+    @field_validator("synthetic")
+    @classmethod
+    def _only_for_synthetic(cls, value: Synthetic, info: ValidationInfo) -> Synthetic:
+        """Runs only when the file sets ``synthetic``: elsewhere it would be silently unused."""
+        dataset = info.data.get("dataset")
+        if dataset is not None and dataset != "synthetic":
+            raise ValueError(f"only for dataset: synthetic (dataset is '{dataset}')")
+        return value
 
 
 class Training(Strict):

@@ -1,193 +1,307 @@
-"""Settings of each training scheme, one class per scheme, discriminated by ``scheme:``.
+"""The registry of training schemes: the one list the schema, ``validate``, the runner and the
+contract tests read.
 
-Each class documents its scheme's knobs; the protocol itself lives in
-``edgesim/schemes/<name>.py``. A new scheme adds its class here and to
-:data:`SchemeSpec`.
+A built-in scheme is its protocol module (``edgesim/schemes/<name>.py``), its
+settings model (:mod:`edgesim.config.scheme_settings`) and one entry of
+:data:`BUILT_IN` below, in the order ``docs/schemes.md`` lists them. The registry
+lives with the configuration, below the protocols, so that a scenario is
+validated without importing torch: a built-in names its protocol as
+``module:function``, imported when a run starts.
+
+A scheme registered later (a plugin, through :func:`register_scheme`) is
+accepted too: the scenario's scheme union is built from the registry when this
+module is imported, and each entry of ``schemes:`` is looked up in the
+registry as it is validated, so a newer name goes to its own settings model.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Field, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 
-from edgesim.config.base import Strict
-from edgesim.config.names import Label, Reference
-from edgesim.config.numbers import (
-    MAX_DEVICES,
-    MAX_EPOCHS,
-    Count,
-    EpochCount,
-    Epochs,
-    LearningRate,
-    PositiveSeconds,
+from edgesim import plugins
+from edgesim.config.scheme_settings import (
+    AsyncDistillFLScheme,
+    CentralizedScheme,
+    DeepEdgeScheme,
+    DistillFLScheme,
+    EcavgScheme,
+    FedAsyncScheme,
+    FedAvgScheme,
+    FedBuffScheme,
+    GearScheme,
+    HandoffScheme,
+    LocalScheme,
+    SchemeBase,
 )
+from edgesim.errors import ConfigError, EdgesimError, did_you_mean
+
+if TYPE_CHECKING:
+    from edgesim.schemes.runtime import Process, Runtime
+
+SchemeProtocol = Callable[["Runtime", Any], "Process"]
+"""``run(rt, settings)``: the scheme's protocol, a SimPy process on the runtime facade."""
 
 
-class SchemeBase(Strict):
-    label: Label | None = None
+@dataclass(frozen=True)
+class SchemeInfo:
+    """What edgesim knows of a scheme before running it; the flags drive checks and tests.
+
+    The name is the settings model's ``scheme`` literal, so the two cannot disagree.
+    """
+
+    settings: type[SchemeBase]
+    run: str | SchemeProtocol
+    """The protocol, or ``"module:function"`` naming it (imported when a run starts)."""
+    description: str
+    """One line, as a listing of the schemes shows it."""
+    source: str = ""
+    """The paper or seed section the protocol implements."""
+    needs_server: bool = True
+    """It works with the device of ``role: server``: a scenario without one is refused."""
+    trains_on_server_data: bool | Callable[[Any], bool] = False
+    """It trains on data the server holds (``server_share`` or ``server_copies``), checked
+    as the scenario loads; a callable decides from the scheme's settings."""
+    server_data_instead: str = ""
+    """Another way out that problem names, e.g. ``server_data: uploaded``."""
+    distils_on_server_data: bool = False
+    """It distils on the server's data (seeds 003/004), checked by the pre-flight."""
+    uses_small_model: bool = False
+    """It trains ``training.small_model``; its run records a ``small`` curve."""
+    asynchronous: bool = False
+    """Clients pull, train and push on their own, with no rounds: an update that fails is
+    lost, and each one is weighted by its staleness."""
+    global_model: bool = True
+    """Targets are judged on one ``global`` model, else on the mean of the devices' own."""
+    name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _scheme_name(self.settings))
+        if not (callable(self.run) or (isinstance(self.run, str) and ":" in self.run)):
+            raise EdgesimError(
+                f"scheme '{self.name}': run must be the protocol or 'module:function', "
+                f"got {self.run!r}"
+            )
+        if not self.description.strip() or "\n" in self.description:
+            raise EdgesimError(f"scheme '{self.name}': description must be one line")
+
+    def start(self, rt: Runtime, settings: SchemeBase) -> Process:
+        """The protocol's process for one run."""
+        run = self.run
+        if isinstance(run, str):
+            module, _, function = run.partition(":")
+            run = getattr(importlib.import_module(module), function)
+        return run(rt, settings)
+
+    def trains_on_server_data_with(self, settings: SchemeBase) -> bool:
+        """Whether, with these settings, it trains on the server's data."""
+        rule = self.trains_on_server_data
+        return rule(settings) if callable(rule) else rule
 
 
-class LocalScheme(SchemeBase):
-    scheme: Literal["local"]
-    epochs: EpochCount = 10
+def _scheme_name(settings: object) -> str:
+    """The name a settings model pins with ``scheme: Literal["<name>"]``, else why it cannot."""
+    if not (isinstance(settings, type) and issubclass(settings, SchemeBase)):
+        raise EdgesimError(
+            f"scheme settings must be a subclass of edgesim.schemes.SchemeBase, got {settings!r}"
+        )
+    scheme = settings.model_fields.get("scheme")
+    annotation = scheme.annotation if scheme is not None else None
+    names = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if len(names) != 1 or not isinstance(names[0], str) or not names[0]:
+        raise EdgesimError(
+            f"{settings.__name__}: a scheme's settings name it in a field "
+            "scheme: Literal['<name>'] of one non-empty string"
+        )
+    return names[0]
 
 
-class CentralizedScheme(SchemeBase):
-    scheme: Literal["centralized"]
-    epochs: EpochCount = 10
-    upload_deadline_s: PositiveSeconds | None = None
+def register_scheme(info: SchemeInfo) -> None:
+    """Add a scheme (a plugin's); its name must be new."""
+    if not isinstance(info, SchemeInfo):
+        raise EdgesimError(f"register_scheme takes a SchemeInfo, got {type(info).__name__}")
+    if info.name in SCHEMES:
+        raise EdgesimError(f"scheme '{info.name}' is already registered")
+    SCHEMES[info.name] = info
 
 
-class FedAvgScheme(SchemeBase):
-    scheme: Literal["fedavg"]
-    rounds: Count = 10
-    local_epochs: Epochs = 1.0
-    client_fraction: float = Field(default=1.0, gt=0, le=1)
-    round_deadline_s: PositiveSeconds | None = None
+def with_plugin_schemes(data: Any, base_dir: Path, source: str) -> Any:
+    """The scenario data with each user scheme it names registered, and named by its own name.
+
+    An entry of ``schemes:`` may name a scheme by reference (``fedprox.py:SCHEME``,
+    ``package.module:SCHEME``, relative to ``base_dir``) or by an ``edgesim.schemes``
+    entry point; the object found is a :class:`SchemeInfo`, registered in this
+    process (a sweep's worker does this again) before the scenario is validated.
+    """
+    entries = data.get("schemes") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return data
+    problems, resolved = [], []
+    for i, entry in enumerate(entries):
+        name = entry.get("scheme") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in SCHEMES:
+            resolved.append(entry)
+            continue
+        try:
+            info = _plugin_scheme(name, base_dir)
+        except EdgesimError as exc:
+            problems.append(f"schemes[{i}].scheme: {exc}")
+            info = None
+        resolved.append(entry if info is None else {**entry, "scheme": info.name})
+    if problems:
+        raise ConfigError(source, problems)
+    return {**data, "schemes": resolved}
 
 
-class HandoffScheme(SchemeBase):
-    scheme: Literal["handoff"]
-    devices: list[Reference] | None = Field(
-        default=None, description="clients that hand off; default all"
-    )
-    device_epochs: EpochCount = 5
-    server_epochs: EpochCount = 5
-    after_return_epochs: int = Field(default=5, ge=0, le=MAX_EPOCHS)
-    handoffs: Count = 1
+def _plugin_scheme(name: str, base_dir: Path) -> SchemeInfo | None:
+    """The scheme a reference or entry point stands for, registered; None if it is neither."""
+    found = plugins.find(plugins.absolute(name, base_dir), "scheme")
+    if found is None:
+        return None
+    if not isinstance(found, SchemeInfo):
+        raise plugins.PluginError(f"{name}: expected a SchemeInfo, got {type(found).__name__}")
+    if SCHEMES.get(found.name) is not found:
+        register_scheme(found)
+    return found
 
 
-class AsyncClients(SchemeBase):
-    """What FedAsync and FedBuff share: clients loop pull → train → push, nobody waits."""
-
-    local_epochs: Epochs = 1.0
-    max_concurrency: int | None = Field(
-        default=None, ge=1, le=MAX_DEVICES, description="clients training at once; default all"
-    )
-    time_budget_s: PositiveSeconds | None = Field(
-        default=None, description="stop at this simulated time if not done before"
-    )
+def scheme_info(name: str) -> SchemeInfo:
+    """The registered scheme of that name; an unknown one is named with the nearest."""
+    if name not in SCHEMES:
+        raise EdgesimError(f"unknown scheme '{name}'{did_you_mean(name, SCHEMES)}")
+    return SCHEMES[name]
 
 
-class FedAsyncScheme(AsyncClients):
-    scheme: Literal["fedasync"]
-    updates: Count = Field(default=50, description="server updates (one per client update)")
-    alpha: float = Field(default=0.6, gt=0, le=1)
-    staleness: Literal["constant", "polynomial", "hinge"] = "polynomial"
-    a: float = Field(default=0.5, ge=0, le=100)
-    b: float = Field(default=4.0, ge=0, le=100)
+BUILT_IN = (
+    SchemeInfo(
+        LocalScheme,
+        "edgesim.schemes.local:run",
+        "each device trains alone on its own data",
+        "baseline",
+        needs_server=False,
+        global_model=False,
+    ),
+    SchemeInfo(
+        CentralizedScheme,
+        "edgesim.schemes.centralized:run",
+        "devices upload raw data, the server trains",
+        "seed 000 baseline",
+    ),
+    SchemeInfo(
+        FedAvgScheme,
+        "edgesim.schemes.fedavg:run",
+        "synchronous federated averaging with a round deadline",
+        "McMahan et al. 2017",
+    ),
+    SchemeInfo(
+        HandoffScheme,
+        "edgesim.schemes.handoff:run",
+        "device trains, server continues on its data, device keeps the better model",
+        "seed 000",
+        trains_on_server_data=True,
+        global_model=False,
+    ),
+    SchemeInfo(
+        FedAsyncScheme,
+        "edgesim.schemes.fedasync:run",
+        "asynchronous FL: each arriving model is mixed in, weighted by its staleness",
+        "Xie et al. 2019",
+        asynchronous=True,
+    ),
+    SchemeInfo(
+        FedBuffScheme,
+        "edgesim.schemes.fedbuff:run",
+        "asynchronous FL: the server applies every K buffered, staleness-scaled deltas",
+        "Nguyen et al. 2022",
+        asynchronous=True,
+    ),
+    SchemeInfo(
+        EcavgScheme,
+        "edgesim.schemes.ecavg:run",
+        "edges pre-train, server averages and fine-tunes, edges fine-tune the result",
+        "seed 001",
+        trains_on_server_data=lambda settings: settings.server_data == "own",
+        server_data_instead="server_data: uploaded",
+        global_model=False,
+    ),
+    SchemeInfo(
+        DistillFLScheme,
+        "edgesim.schemes.distill_fl:run",
+        "small-model FedAvg with forward and reverse distillation on the server (sync)",
+        "seed 003 conventional [1], seed 004 12-6",
+        distils_on_server_data=True,
+        uses_small_model=True,
+    ),
+    SchemeInfo(
+        AsyncDistillFLScheme,
+        "edgesim.schemes.async_distill_fl:run",
+        "small-model FedAvg; a distillation server reverse-distils without blocking it",
+        "seed 003 proposed",
+        distils_on_server_data=True,
+        uses_small_model=True,
+    ),
+    SchemeInfo(
+        GearScheme,
+        "edgesim.schemes.gear:run",
+        "small-model FL with distillation, then FedAvg of the large model",
+        "seed 004",
+        distils_on_server_data=True,
+        uses_small_model=True,
+    ),
+    SchemeInfo(
+        DeepEdgeScheme,
+        "edgesim.schemes.deep_edge:run",
+        "profiled, speed-proportional data-parallel training on a parameter server",
+        "seed 002",
+    ),
+)
+"""The built-in schemes, one entry each, in the order of ``docs/schemes.md``."""
+
+SCHEMES: dict[str, SchemeInfo] = {info.name: info for info in BUILT_IN}
+"""Every registered scheme by name: the built-ins, then those registered since."""
+
+_IN_UNION = frozenset(SCHEMES)
+"""The schemes the union below was built from (its JSON schema names these)."""
 
 
-class FedBuffScheme(AsyncClients):
-    scheme: Literal["fedbuff"]
-    server_steps: Count = 20
-    buffer_size: int = Field(
-        default=3, ge=1, le=MAX_DEVICES, description="K: client updates per server step"
-    )
-    server_lr: LearningRate = 1.0
+def _by_registry(value: Any, handler: ValidatorFunctionWrapHandler) -> SchemeBase:
+    """A scheme registered after the union was built goes to its own settings model.
 
-
-class EcavgScheme(SchemeBase):
-    scheme: Literal["ecavg"]
-    server_data: Literal["own", "uploaded"] = "own"
-    rounds: Count = 1
-    pretrain_epochs: EpochCount = 5
-    server_epochs: EpochCount = 5
-    finetune_epochs: int = Field(default=2, ge=0, le=MAX_EPOCHS)
-
-
-class _DistillationFL(SchemeBase):
-    """Rounds of small-model FedAvg plus distillation on the server's data (seeds 003/004)."""
-
-    rounds: Count = 10
-    local_epochs: Epochs = 1.0
-    client_fraction: float = Field(default=1.0, gt=0, le=1)
-    round_deadline_s: PositiveSeconds | None = None
-    distill_epochs: Epochs = Field(
-        default=1.0, description="epochs over the server's data per distillation job"
-    )
-    temperature: float = Field(default=3.0, gt=0, le=1000, description="softmax temperature T")
-    hard_label_weight: float = Field(
-        default=0.0, ge=0, le=1, description="weight of cross-entropy on the server's labels"
-    )
-
-
-class DistillFLScheme(_DistillationFL):
-    scheme: Literal["distill-fl"]
-    forward_distillation: bool = True
-
-
-class AsyncDistillFLScheme(_DistillationFL):
-    scheme: Literal["async-distill-fl"]
-    distillation_server: Reference | None = Field(
-        default=None, description="device id of the distillation server; default the server"
-    )
-    mode: Literal["per-round", "continuous"] = "per-round"
-    chunk_steps: Count = Field(
-        default=8, description="continuous mode: steps per chunk between model refreshes"
-    )
-
-
-class SwitchAt(Strict):
-    round: Count = Field(description="the last small-model round")
-
-
-def _switch_kind(value: object) -> str:
-    return "round" if isinstance(value, (dict, SwitchAt)) else "auto"
-
-
-Switch = Annotated[
-    Annotated[SwitchAt, Tag("round")] | Annotated[Literal["auto"], Tag("auto")],
-    Discriminator(_switch_kind),
-]
-"""``auto`` or ``{round: N}``; told apart by type, so a typo is reported once, against its kind."""
-
-
-class GearScheme(_DistillationFL):
-    scheme: Literal["gear"]
-    forward_distillation: bool = True
-    switch: Switch = "auto"
-    auto_window: int = Field(default=3, ge=1, le=1000)
-    auto_min_gain: float = Field(default=0.01, ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _switch_within_rounds(self) -> GearScheme:
-        if isinstance(self.switch, SwitchAt) and self.switch.round > self.rounds:
-            raise ValueError(f"switch.round(={self.switch.round}) must be ≤ rounds(={self.rounds})")
-        return self
-
-
-class DeepEdgeScheme(SchemeBase):
-    """Seed 002: profiled, heterogeneity-aware data-parallel training against a parameter server."""
-
-    scheme: Literal["deep-edge"]
-    devices: list[Reference] | None = Field(
-        default=None, description="the workers; default all clients"
-    )
-    epochs: Epochs = Field(default=5.0, description="passes over the workers' pooled data")
-    allocation: Literal["proportional", "equal"] = "proportional"
-    sync: bool = False
-    chunk_steps: Count = Field(default=10, description="local steps between pull and push")
-    profile_steps: Count = Field(default=10, description="steps of each profiling job")
-    throttle: bool = True
+    Every other entry goes through the union, whose errors name the field
+    (``schemes[2].rounds``); an unknown name then lists every registered one.
+    """
+    name = value.get("scheme") if isinstance(value, dict) else getattr(value, "scheme", None)
+    info = SCHEMES.get(name) if isinstance(name, str) else None
+    if info is not None and name not in _IN_UNION:
+        return info.settings.model_validate(value)
+    added = len(SCHEMES) > len(_IN_UNION)
+    if info is None and added and isinstance(value, dict) and "scheme" in value:
+        raise PydanticCustomError(
+            "union_tag_invalid",
+            "Input tag {tag} found using {discriminator} does not match any of the "
+            "expected tags: {expected_tags}",
+            {
+                "discriminator": "'scheme'",
+                "tag": str(name),
+                "expected_tags": ", ".join(f"'{n}'" for n in SCHEMES),
+            },
+        )
+    return handler(value)
 
 
 SchemeSpec = Annotated[
-    LocalScheme
-    | CentralizedScheme
-    | FedAvgScheme
-    | HandoffScheme
-    | FedAsyncScheme
-    | FedBuffScheme
-    | EcavgScheme
-    | DistillFLScheme
-    | AsyncDistillFLScheme
-    | GearScheme
-    | DeepEdgeScheme,
+    Union[tuple(info.settings for info in SCHEMES.values())],  # noqa: UP007 (of a tuple)
     Field(discriminator="scheme"),
+    WrapValidator(_by_registry),
 ]
+"""One entry of ``schemes:``: the registered scheme its ``scheme:`` names."""
 
 
-def scheme_label(spec: SchemeSpec) -> str:
+def scheme_label(spec: SchemeBase) -> str:
     return spec.label or spec.scheme

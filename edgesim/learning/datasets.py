@@ -7,11 +7,13 @@ standardises per channel with statistics of the *train* split only, so nothing
 about the test set leaks into training. Statistics come from exact per-channel
 pixel histograms, so the same arguments give bit-identical tensors.
 
-Sources: scikit-learn's bundled ``digits`` (the default, no download), MNIST IDX
-files, CIFAR-10 python batches, a folder of images per class (e.g. LFW faces, as
-in seed 000), and a seeded synthetic set for scale tests. Nothing is downloaded.
-CIFAR-10 batches are pickles; they are read with an unpickler that only builds
-numpy arrays, so a tampered file cannot run code.
+Sources: scikit-learn's bundled ``digits`` (the default, no download), MNIST and
+Fashion-MNIST IDX files (the latter from Debian's ``dataset-fashion-mnist`` package
+unless a path is given), CIFAR-10 python batches, a folder of images per class
+(e.g. LFW faces, as in seed 000), any arrays saved with ``numpy.savez``, and a
+seeded synthetic set for scale tests. Nothing is downloaded. CIFAR-10 batches are
+pickles; they are read with an unpickler that only builds numpy arrays, so a
+tampered file cannot run code; a ``.npz`` file is read without pickles at all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import gzip
 import io
 import math
 import pickle
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from edgesim.config.scenario import MAX_CLASSES, MAX_SAMPLE_VALUES
 from edgesim.errors import EdgesimError, did_you_mean
 from edgesim.learning.partition import stratified_sample
 
@@ -43,9 +48,17 @@ DATASETS: dict[str, str] = {
     "digits": "scikit-learn's bundled 8x8 handwritten digits, 1797 samples, 10 classes",
     "synthetic": "seeded Gaussian blobs around class prototypes, any shape and size",
     "mnist": "MNIST IDX files (optionally .gz) from --path, 28x28, 10 classes",
+    "fashion-mnist": "Zalando's Fashion-MNIST IDX files, 28x28, 10 classes; from Debian's "
+    "dataset-fashion-mnist package unless --path is given",
     "cifar10": "CIFAR-10 python batches from --path, 3x32x32, 10 classes",
     "image-folder": "one sub-folder of images per class under --path (e.g. LFW), resized",
+    "npz": "arrays x (N×C×H×W or N×H×W pixels) and y (integer labels) of a .npz file at --path",
 }
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+"""Where Debian's ``dataset-fashion-mnist`` package puts the four IDX files (gzipped)."""
+
+FASHION_MNIST_INSTALL = "apt-get install -y dataset-fashion-mnist"
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm"})
 
@@ -122,8 +135,10 @@ def load_dataset(
     """Load dataset ``name`` (a key of :data:`DATASETS`) as normalised train/test splits.
 
     ``seed`` and ``test_fraction`` drive the stratified split of datasets without
-    one of their own (digits, synthetic, image-folder); mnist and cifar10 keep
-    their published split. ``path`` is required by mnist, cifar10 and image-folder.
+    one of their own (digits, synthetic, image-folder, npz); mnist, fashion-mnist and
+    cifar10 keep their published split. ``path`` is required by mnist, cifar10,
+    image-folder and npz (a file); fashion-mnist defaults to :data:`FASHION_MNIST_DIR`.
+    ``num_samples``, ``num_classes`` and ``shape`` size the synthetic set.
     """
     if name not in DATASETS:
         raise EdgesimError(f"unknown dataset {name!r}{did_you_mean(name, DATASETS)}")
@@ -131,8 +146,12 @@ def load_dataset(
         raise EdgesimError(f"test_fraction(={test_fraction}) must be in (0, 1)")
     rng = np.random.default_rng(seed)
 
-    if name == "mnist":
-        return _finish(name, *_read_mnist(_directory(name, path)), num_classes=10, max_value=255)
+    if name in ("mnist", "fashion-mnist"):
+        if name == "fashion-mnist" and path is None:
+            directory = _fashion_mnist_dir()
+        else:
+            directory = _directory(name, path)
+        return _finish(name, *_read_mnist(directory), num_classes=10, max_value=255)
     if name == "cifar10":
         train_x, train_y, test_x, test_y = _read_cifar10(_directory(name, path))
         if grayscale:
@@ -149,12 +168,18 @@ def load_dataset(
             raw_bytes_per_sample=3 * 32 * 32 + 1,
         )
 
+    raw_bytes_per_sample = None
     if name == "digits":
         pixels, labels = _read_digits()
         classes, max_value = 10, 16
     elif name == "synthetic":
         pixels, labels = _make_synthetic(num_samples, num_classes, shape, rng)
         classes, max_value = num_classes, 255
+    elif name == "npz":
+        if path is None:
+            raise EdgesimError("dataset 'npz' needs a path to its .npz file")
+        pixels, labels, classes, raw_bytes_per_sample = _read_npz(Path(path))
+        max_value = 255
     else:
         if image_size < 1:
             raise EdgesimError(f"image_size(={image_size}) must be >= 1")
@@ -171,6 +196,7 @@ def load_dataset(
         labels[test],
         num_classes=classes,
         max_value=max_value,
+        raw_bytes_per_sample=raw_bytes_per_sample,
     )
 
 
@@ -232,6 +258,16 @@ def _directory(name: str, path: str | Path | None) -> Path:
     if not directory.is_dir():
         raise EdgesimError(f"dataset {name!r}: {directory} is not a directory")
     return directory
+
+
+def _fashion_mnist_dir() -> Path:
+    """Debian's copy: a package manager, not edgesim, fetches data (so nothing is downloaded)."""
+    if not FASHION_MNIST_DIR.is_dir():
+        raise EdgesimError(
+            f"dataset 'fashion-mnist': {FASHION_MNIST_DIR} is missing; install Debian's package "
+            f"({FASHION_MNIST_INSTALL}) or give a path to a copy of the IDX files"
+        )
+    return FASHION_MNIST_DIR
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -336,6 +372,145 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
             f"file holds {len(data) - header}"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+# --- arrays (.npz) ------------------------------------------------------------------------
+
+MAX_NPZ_BYTES = 1024**3
+"""Largest .npz file read, and largest array in it once inflated (1 GiB, as for IDX files)."""
+
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Pixels (uint8, N×C×H×W), labels, class count and raw bytes per sample of ``path``.
+
+    A raw upload sends the sample as stored: float32 pixels cost four bytes each.
+    """
+    with _open_npz(path) as archive:
+        labels = _checked_labels(archive, path)
+        x = _npz_array(archive, path, "x")
+    raw_bytes = math.prod(x.shape[1:]) * x.dtype.itemsize + 1
+    return _to_uint8(x, path), labels, int(labels.max()) + 1, raw_bytes
+
+
+def npz_labels(path: Path) -> np.ndarray:
+    """The labels of a .npz dataset, with ``x`` checked from its header alone (cheap)."""
+    with _open_npz(path) as archive:
+        return _checked_labels(archive, path)
+
+
+def _checked_labels(archive: zipfile.ZipFile, path: Path) -> np.ndarray:
+    """``y`` read and checked against ``x``'s header, before ``x`` itself is read."""
+    shape, dtype = _npz_header(archive, path, "x")
+    _check_pixels(shape, dtype, path)
+    return _npz_labels(_npz_array(archive, path, "y"), shape[0], path)
+
+
+def _open_npz(path: Path) -> zipfile.ZipFile:
+    if not path.is_file():
+        raise EdgesimError(f"{path}: not a regular file (dataset 'npz' reads one .npz file)")
+    size = path.stat().st_size
+    if size > MAX_NPZ_BYTES:
+        raise EdgesimError(f"{path}: {size:,} bytes; at most {MAX_NPZ_BYTES:,} are read")
+    try:
+        return zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise EdgesimError(f"{path}: not a .npz file ({error})") from error
+
+
+def _npz_header(archive: zipfile.ZipFile, path: Path, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of array ``key``, from its .npy header, checked against its size.
+
+    The check comes before any array is allocated: a header may claim any shape.
+    """
+    try:
+        info = archive.getinfo(f"{key}.npy")
+    except KeyError:
+        held = ", ".join(sorted(n.removesuffix(".npy") for n in archive.namelist())) or "nothing"
+        raise EdgesimError(f"{path}: no array '{key}' (it holds: {held})") from None
+    if info.file_size > MAX_NPZ_BYTES:
+        raise EdgesimError(
+            f"{path}: array '{key}' is {info.file_size:,} bytes once inflated; "
+            f"at most {MAX_NPZ_BYTES:,} are read"
+        )
+    try:
+        with archive.open(info) as member:
+            read_header = _NPY_HEADERS.get(np.lib.format.read_magic(member))
+            if read_header is None:
+                raise ValueError("unsupported .npy format version")
+            shape, _, dtype = read_header(member)
+            header_bytes = member.tell()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise EdgesimError(f"{path}: array '{key}' is not a .npy array ({error})") from error
+    if dtype.hasobject:
+        raise EdgesimError(
+            f"{path}: array '{key}' holds Python objects (dtype {dtype}); only numbers are read"
+        )
+    data_bytes = math.prod(shape) * dtype.itemsize
+    if header_bytes + data_bytes != info.file_size:
+        raise EdgesimError(
+            f"{path}: array '{key}' header says {shape} of {dtype} = {data_bytes:,} bytes, "
+            f"it holds {info.file_size - header_bytes:,}"
+        )
+    return shape, dtype
+
+
+def _npz_array(archive: zipfile.ZipFile, path: Path, key: str) -> np.ndarray:
+    _npz_header(archive, path, key)  # sizes agree: reading allocates what the file holds
+    try:
+        with archive.open(f"{key}.npy") as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise EdgesimError(f"{path}: array '{key}' cannot be read ({error})") from error
+
+
+def _check_pixels(shape: tuple[int, ...], dtype: np.dtype, path: Path) -> None:
+    if len(shape) not in (3, 4) or 0 in shape[1:]:
+        raise EdgesimError(
+            f"{path}: array 'x' has shape {shape}; expected N×C×H×W or N×H×W samples"
+        )
+    if math.prod(shape[1:]) > MAX_SAMPLE_VALUES:
+        raise EdgesimError(
+            f"{path}: array 'x' has {math.prod(shape[1:]):,} values per sample; "
+            f"at most {MAX_SAMPLE_VALUES:,}"
+        )
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise EdgesimError(
+            f"{path}: array 'x' has dtype {dtype}; expected uint8 pixels or floats in [0, 1]"
+        )
+
+
+def _to_uint8(x: np.ndarray, path: Path) -> np.ndarray:
+    """Integers 0..255 as they are, floats in [0, 1] rounded to 0..255: the other loaders' scale."""
+    pixels = x if x.ndim == 4 else x[:, None]
+    if np.issubdtype(x.dtype, np.floating):
+        if x.size and not (x.min() >= 0 and x.max() <= 1):  # NaN fails both
+            raise EdgesimError(f"{path}: array 'x' holds floats outside [0, 1]")
+        return np.rint(pixels * 255).astype(np.uint8)
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise EdgesimError(f"{path}: array 'x' holds integers outside 0..255")
+    return pixels.astype(np.uint8)
+
+
+def _npz_labels(y: np.ndarray, samples: int, path: Path) -> np.ndarray:
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise EdgesimError(
+            f"{path}: array 'y' has shape {y.shape} of {y.dtype}; expected one integer label "
+            "per sample"
+        )
+    if len(y) != samples:
+        raise EdgesimError(f"{path}: array 'y' has {len(y)} labels but 'x' has {samples} samples")
+    if len(np.unique(y)) < 2:
+        raise EdgesimError(f"{path}: array 'y' holds fewer than two classes")
+    if y.min() < 0 or y.max() >= MAX_CLASSES:
+        raise EdgesimError(
+            f"{path}: array 'y' has labels {y.min()}..{y.max()}; expected 0..{MAX_CLASSES - 1}"
+        )
+    return y.astype(np.int64)
 
 
 # --- CIFAR-10 (python pickles) ------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 The cost model (``edgesim.cluster.costs``) turns these counts into simulated
 seconds on a device profile; counting with ``FlopCounterMode`` on the real
-module means a new model needs no hand-written FLOP formula.
+module means a new model needs no hand-written FLOP formula. One formula is
+ours: torch's count of a convolution's weight gradient ignores ``groups``, so a
+depthwise convolution's backward pass (MobileNetV2) would read ``groups`` times
+too dear; :func:`_conv_backward_flops` replaces it.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from functools import cache
+from math import prod
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from edgesim.learning.models import InputShape, build_model
+from edgesim.learning.weights import state_nbytes
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class Workload:
     """Activation bytes one evaluated sample writes (weights are read once per batch)."""
     parameter_bytes: int
     batch_size: int
+    update_bytes: int
+    """Bytes of the model's state dict on the wire: what a scheme sends for one update."""
 
     def train_step_at(self, batch: int) -> tuple[float, float]:
         """FLOPs and bytes of one training step on ``batch`` samples."""
@@ -46,8 +53,38 @@ class Workload:
         return self.train_step_flops * batch / self.batch_size, weights + activations * batch
 
 
+def _conv_backward_flops(
+    grad_out_shape: list[int],
+    x_shape: list[int],
+    w_shape: list[int],
+    _bias: object,
+    _stride: object,
+    _padding: object,
+    _dilation: object,
+    transposed: bool,
+    _output_padding: object,
+    _groups: int,
+    output_mask: list[bool],
+    **_kwargs: object,
+) -> int:
+    """FLOPs of ``aten.convolution_backward``: each gradient costs the forward pass.
+
+    Each product ``weight × input`` of the forward pass is taken once more for
+    the input gradient and once more for the weight gradient. The forward pass
+    of a convolution with ``groups`` is ``2·N·Cout·(Cin/groups)·k²·Hout·Wout``
+    (``w_shape`` is ``Cout × Cin/groups × k × k``); a transposed one runs over
+    the input's positions instead of the output's.
+    """
+    positions = prod((x_shape if transposed else grad_out_shape)[2:])
+    forward = 2 * x_shape[0] * positions * prod(w_shape)
+    return forward * (int(output_mask[0]) + int(output_mask[1]))
+
+
 def _count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, backward: bool) -> int:
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(
+        display=False,
+        custom_mapping={torch.ops.aten.convolution_backward: _conv_backward_flops},
+    )
     with counter:
         out = model(x)
         if backward:
@@ -89,6 +126,7 @@ def measure_workload(model: nn.Module, input_shape: InputShape, batch_size: int)
         eval_sample_bytes=act // batch_size,
         parameter_bytes=param_bytes,
         batch_size=batch_size,
+        update_bytes=state_nbytes(model.state_dict()),
     )
 
 

@@ -65,10 +65,57 @@ class Optimizer:
         )
 
 
+class LocalUpdate:
+    """How a scheme changes a client's local training, without editing this module.
+
+    The default trains on the data's cross-entropy alone. A scheme passes a
+    subclass to :meth:`edgesim.schemes.runtime.Runtime.train` to change the
+    local objective (:meth:`objective`: a proximal term, a control variate's
+    inner product) or the gradient before each step (:meth:`before_step`:
+    SCAFFOLD's correction, clipping). How much work a client does (FedProx's
+    partial work from stragglers) is the scheme's choice of ``steps``.
+    """
+
+    def objective(self, model: nn.Module, loss: torch.Tensor) -> torch.Tensor:
+        """The loss minimised, given the data loss of this batch."""
+        return loss
+
+    def before_step(self, model: nn.Module) -> None:
+        """Called after ``backward`` and before the optimizer's step (gradients are set)."""
+
+
+class Proximal(LocalUpdate):
+    """``loss + rho/2 · ||w − w_anchor||²``: stay near the model the client started from.
+
+    The proximal term of FedProx (Li et al., MLSys 2020, §3, eq. 2, with ``mu``)
+    and of FedAsync's local problem (Xie et al. 2019, Alg. 1, with ``rho``);
+    the anchor is the global model as the client received it.
+    """
+
+    def __init__(self, anchor: nn.Module, rho: float):
+        self.rho = rho
+        self.anchor = [p.detach().clone() for p in anchor.parameters()]
+
+    def objective(self, model: nn.Module, loss: torch.Tensor) -> torch.Tensor:
+        if self.rho == 0:
+            return loss
+        pairs = zip(model.parameters(), self.anchor, strict=True)
+        drift = sum(((p - a) ** 2).sum() for p, a in pairs)
+        return loss + self.rho / 2 * drift
+
+
+PLAIN = LocalUpdate()
+
+
 def train_steps(
-    model: nn.Module, batches: BatchStream, steps: int, optimizer: Optimizer, device: str = "cpu"
+    model: nn.Module,
+    batches: BatchStream,
+    steps: int,
+    optimizer: Optimizer,
+    device: str = "cpu",
+    update: LocalUpdate = PLAIN,
 ) -> float:
-    """Run ``steps`` SGD steps in place; returns the mean training loss."""
+    """Run ``steps`` SGD steps in place; returns the mean training loss (of the data alone)."""
     model.train()
     opt = optimizer.make(model)
     loss_fn = nn.CrossEntropyLoss()
@@ -78,7 +125,8 @@ def train_steps(
         x, y = x.to(device), y.to(device)
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
-        loss.backward()
+        update.objective(model, loss).backward()
+        update.before_step(model)
         opt.step()
         total += loss.item()
     mean = total / max(steps, 1)

@@ -135,6 +135,16 @@ def profile_order(scenario: dict, devices: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys([*known.values(), *(known.get(d, "?") for d in devices)]))
 
 
+def update_sizes(scenario: dict) -> str:
+    """Bytes one update of each model puts on the wire, or "—" in older results.
+
+    A bandwidth study reads every other traffic figure against this one: a
+    round of FedAvg moves it down to and up from each client.
+    """
+    sizes = scenario.get("model_bytes") or {}
+    return ", ".join(f"{name} {fmt.nbytes(float(n))}" for name, n in sizes.items()) or "—"
+
+
 def fleet_summary(scenario: dict) -> str:
     counts = Counter(str(d.get("profile")) for d in scenario.get("devices") or [])
     return ", ".join(f"{n} × {profile}" for profile, n in counts.items())

@@ -93,6 +93,7 @@ def _header(results: dict, names: Sequence[str]) -> str:
         ("Switches", ", ".join(str(s) for s in switches) or "—"),
         ("Data", _describe(scenario.get("data") or {})),
         ("Training", _describe(scenario.get("training") or {})),
+        ("Model update", facts.update_sizes(scenario)),
         ("Seed", scenario.get("seed", "—")),
         ("Targets", ", ".join(f"{float(t):g}" for t in scenario.get("targets") or []) or "—"),
         ("Runs", ", ".join(names) or "—"),

@@ -10,9 +10,10 @@ time), accuracies in [0, 1]. Every other key is allowed and left alone: results 
 carry more than the report reads (``schemes``, ``meta``, a sweep run's ``sweep``).
 
 Keys every schema-1 writer has written are required; those added later (``stalled``,
-``bytes_curve``, a device's ``background_s`` and ``deadline_misses``) may be absent,
-so older results still render. Types are strict (a number written as a string is
-refused) because the report renders the dict as loaded, not these models.
+``bytes_curve``, a device's ``background_s`` and ``deadline_misses``, the scenario's
+``model_bytes``) may be absent, so older results still render. Types are strict (a
+number written as a string is refused) because the report renders the dict as loaded,
+not these models.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class ScenarioBlock(_Read):
     data: dict[str, Any]
     training: dict[str, Any]
     targets: list[Accuracy]
+    model_bytes: dict[str, NonNegative] | None = None
 
 
 class Stall(_Read):

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from edgesim.config.schemes import AsyncDistillFLScheme
+from edgesim.config.scheme_settings import AsyncDistillFLScheme
 from edgesim.errors import EdgesimError, did_you_mean
 from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.distill_fl import distil, distill_steps_per_job, require_server_data

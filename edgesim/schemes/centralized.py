@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import simpy
 
-from edgesim.config.schemes import CentralizedScheme
+from edgesim.config.scheme_settings import CentralizedScheme
 from edgesim.learning.datasets import concat
 from edgesim.learning.training import BatchStream
 from edgesim.schemes.runtime import Process, Runtime

@@ -68,7 +68,7 @@ from torch import nn
 
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
-from edgesim.config.schemes import DeepEdgeScheme
+from edgesim.config.scheme_settings import DeepEdgeScheme
 from edgesim.learning.allocation import apportion
 from edgesim.learning.deltas import apply_delta, delta
 from edgesim.learning.weights import StateDict, clone_state, weighted_average

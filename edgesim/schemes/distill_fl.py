@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-from edgesim.config.schemes import AsyncDistillFLScheme, DistillFLScheme, GearScheme
+from edgesim.config.scheme_settings import AsyncDistillFLScheme, DistillFLScheme, GearScheme
 from edgesim.errors import EdgesimError
 from edgesim.schemes.fedavg import fl_round
 from edgesim.schemes.runtime import Process, Runtime

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from edgesim.config.schemes import EcavgScheme
+from edgesim.config.scheme_settings import EcavgScheme
 from edgesim.errors import EdgesimError
 from edgesim.learning.datasets import Dataset, concat
 from edgesim.learning.training import BatchStream

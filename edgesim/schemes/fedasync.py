@@ -4,7 +4,9 @@ Every client loops on its own, never waiting for the others:
 
 1. *pull* the server's current model (and its version, the number of
    updates the server has applied so far);
-2. train it ``local_epochs`` on its own data;
+2. train it ``local_epochs`` on its own data, on the local problem
+   ``f(x) + rho/2 ||x - x_pulled||²`` of Alg. 1 (``rho: 0``, the default,
+   is plain SGD on ``f``);
 3. *push* the trained weights back.
 
 The server applies each arriving model at once (Xie et al., Alg. 1):
@@ -43,8 +45,9 @@ from torch import nn
 
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
-from edgesim.config.schemes import AsyncClients, FedAsyncScheme
+from edgesim.config.scheme_settings import AsyncClients, FedAsyncScheme
 from edgesim.learning.staleness import mix, staleness_weight
+from edgesim.learning.training import Proximal
 from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
@@ -97,17 +100,20 @@ class FedAsyncServer(AsyncServer):
 
 def run(rt: Runtime, spec: FedAsyncScheme) -> Process:
     server = FedAsyncServer(rt, rt.new_model(), spec)
-    yield from serve(rt, server, spec)
+    yield from serve(rt, server, spec, rho=spec.rho)
 
 
-def serve(rt: Runtime, server: AsyncServer, spec: AsyncClients) -> Process:
-    """Start every client's loop; return when the server is done or the time budget is spent."""
+def serve(rt: Runtime, server: AsyncServer, spec: AsyncClients, rho: float = 0.0) -> Process:
+    """Start every client's loop; return when the server is done or the time budget is spent.
+
+    ``rho`` weighs the proximal term of each client's local problem (FedAsync, Alg. 1).
+    """
     rt.observe("global", server.model, force=True)
     slots = None
     if spec.max_concurrency is not None:
         slots = simpy.Resource(rt.env, capacity=spec.max_concurrency)
     for client in rt.clients:
-        rt.env.process(client_loop(rt, client, server, spec.local_epochs, slots))
+        rt.env.process(client_loop(rt, client, server, spec.local_epochs, slots, rho))
     stop = [server.done]
     if spec.time_budget_s is not None:
         stop.append(rt.env.timeout(spec.time_budget_s))
@@ -122,16 +128,25 @@ def client_loop(
     server: AsyncServer,
     local_epochs: float,
     slots: simpy.Resource | None,
+    rho: float = 0.0,
 ) -> Process:
     """Pull → train → push, again and again, until the server is done."""
     steps = max(1, round(local_epochs * rt.steps_per_epoch(client)))
     while not server.done.triggered:
-        yield from rt.persist([client, rt.server], one_update, rt, client, server, steps, slots)
+        yield from rt.persist(
+            [client, rt.server], one_update, rt, client, server, steps, slots, rho
+        )
 
 
 def one_update(
-    rt: Runtime, client: DeviceId, server: AsyncServer, steps: int, slots: simpy.Resource | None
+    rt: Runtime,
+    client: DeviceId,
+    server: AsyncServer,
+    steps: int,
+    slots: simpy.Resource | None,
+    rho: float = 0.0,
 ) -> Process:
+    """One pull → train → push; the local problem is ``f(x) + rho/2 ||x - x_pulled||²``."""
     request = slots.request() if slots is not None else None
     try:
         if request is not None:
@@ -139,7 +154,8 @@ def one_update(
         state, version = server.snapshot()
         received = yield from rt.send_state(rt.server, client, state, f"model v{version}")
         model = rt.model_from(received)
-        yield from rt.train(client, model, steps, f"{steps} local steps from v{version}")
+        proximal = Proximal(model, rho)  # anchored at the model as pulled
+        yield from rt.train(client, model, steps, f"{steps} local steps from v{version}", proximal)
         update = server.update_from(received, model.state_dict())
         sent = yield from rt.send_state(client, rt.server, update, f"update from v{version}")
     except (DeviceDown, TransferAborted):

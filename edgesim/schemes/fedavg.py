@@ -21,7 +21,7 @@ import simpy
 
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
-from edgesim.config.schemes import FedAvgScheme
+from edgesim.config.scheme_settings import FedAvgScheme
 from edgesim.learning.weights import StateDict, clone_state, weighted_average
 from edgesim.schemes.rounds import Returned, run_round, until_server_up
 from edgesim.schemes.runtime import Process, Runtime

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from edgesim.config.schemes import FedBuffScheme
+from edgesim.config.scheme_settings import FedBuffScheme
 from edgesim.learning.deltas import delta
 from edgesim.learning.staleness import buffered_step
 from edgesim.learning.weights import StateDict

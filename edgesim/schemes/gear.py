@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgesim.config.schemes import GearScheme, SwitchAt
+from edgesim.config.scheme_settings import GearScheme, SwitchAt
 from edgesim.learning.plateau import plateaued
 from edgesim.schemes.distill_fl import clients_waited, require_server_data, small_model_round
 from edgesim.schemes.fedavg import fl_round

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from edgesim.config.schemes import HandoffScheme
+from edgesim.config.scheme_settings import HandoffScheme
 from edgesim.errors import EdgesimError
 from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.runtime import Process, Runtime

@@ -8,7 +8,7 @@ progress and resumes when it is back.
 
 from __future__ import annotations
 
-from edgesim.config.schemes import LocalScheme
+from edgesim.config.scheme_settings import LocalScheme
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 

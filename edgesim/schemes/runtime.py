@@ -27,7 +27,14 @@ from edgesim.config.profiles import DeviceProfile
 from edgesim.learning.datasets import Dataset
 from edgesim.learning.distill import distill_steps
 from edgesim.learning.flops import Workload
-from edgesim.learning.training import BatchStream, Optimizer, evaluate, train_steps
+from edgesim.learning.training import (
+    PLAIN,
+    BatchStream,
+    LocalUpdate,
+    Optimizer,
+    evaluate,
+    train_steps,
+)
 from edgesim.learning.weights import StateDict, clone_state, state_nbytes
 from edgesim.metrics.recorder import Recorder
 from edgesim.types import DeviceId, SimTime
@@ -153,12 +160,22 @@ class Runtime:
         size = len(data if data is not None else self.holdings[holder].train)
         return max(1, -(-size // self.batch_size))
 
-    def train(self, device_id: DeviceId, model: nn.Module, steps: int, detail: str = "") -> Process:
+    def train(
+        self,
+        device_id: DeviceId,
+        model: nn.Module,
+        steps: int,
+        detail: str = "",
+        update: LocalUpdate = PLAIN,
+    ) -> Process:
         """Charge ``steps`` training steps to the device, then take them for real on its data.
 
         If the device goes down first, nothing is applied (the work is lost).
+        ``update`` changes the local objective (:class:`LocalUpdate`); its extra
+        arithmetic (a proximal term: one pass over the weights) is not charged,
+        being small beside a step's forward and backward passes.
         """
-        return self.train_on(device_id, model, self._streams[device_id], steps, detail)
+        return self.train_on(device_id, model, self._streams[device_id], steps, detail, update)
 
     def train_on(
         self,
@@ -167,13 +184,14 @@ class Runtime:
         batches: BatchStream,
         steps: int,
         detail: str = "",
+        update: LocalUpdate = PLAIN,
     ) -> Process:
         device = self.devices[device_id]
         yield from device.compute(
             training_seconds(device.profile, workload_of(model), batches.upcoming_sizes(steps)),
             detail or f"train {steps} steps",
         )
-        loss = train_steps(model, batches, steps, self.optimizer, self.torch_device)
+        loss = train_steps(model, batches, steps, self.optimizer, self.torch_device, update)
         self.recorder.count("train_steps", steps)
         return loss
 

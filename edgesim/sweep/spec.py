@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from edgesim.config import from_model, looks_like_scenario, looks_like_sweep
+from edgesim.config import from_model, looks_like_scenario, looks_like_sweep, validate_scenario
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
 from edgesim.config.names import Name, PathText
@@ -160,7 +160,7 @@ def load_sweep(path: str | Path) -> Sweep:
     else:
         base, base_source, base_dir = spec.base, f"{source}: base", path.parent
     where = base_source if base_source.startswith(source) else f"{base_source} (base of {source})"
-    base_scenario = validate(Scenario, base, where)
+    base_scenario = validate_scenario(base, where, base_dir)
     seeds = spec.seeds if spec.seeds is not None else [base_scenario.seed]
     runs = len(seeds) * math.prod(len(values) for values in spec.vary.values())
     if runs > MAX_RUNS:
@@ -229,7 +229,7 @@ def _describe(values: dict[str, Any]) -> str:
 def _check(data: dict[str, Any], where: str, base_dir: Path) -> list[str]:
     """Every problem of one point's scenario, each prefixed with ``where``."""
     try:
-        loaded = from_model(validate(Scenario, data, where), where, base_dir)
+        loaded = from_model(validate_scenario(data, where, base_dir), where, base_dir)
         check_names(loaded)
         outages_of(loaded)
     except ConfigError as exc:

@@ -13,10 +13,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from edgesim.config import from_model
-from edgesim.config.loading import validate
-from edgesim.config.scenario import Scenario
+from edgesim.config import from_model, validate_scenario
 from edgesim.errors import EdgesimError
+from edgesim.plugins import blame
 from edgesim.runner import configure_torch, run_scenario
 from edgesim.sweep.spec import RunTask
 
@@ -30,7 +29,7 @@ def quiet_worker() -> None:
 def run_task(task: RunTask) -> dict[str, Any]:
     """The run file of ``task``: its results with a ``sweep`` block naming point and seed."""
     configure_torch()
-    scenario = validate(Scenario, task.scenario, task.source)
+    scenario = validate_scenario(task.scenario, task.source, Path(task.base_dir))
     loaded = from_model(scenario, task.source, Path(task.base_dir))
     results = run_scenario(loaded)
     return {
@@ -56,6 +55,8 @@ def attempt(task: RunTask) -> dict[str, Any]:
     except EdgesimError as exc:
         return {"error": str(exc)}
     except Exception as exc:
+        if (yours := blame(exc)) is not None:  # raised in a user's model, dataset or scheme
+            return {"error": f"error in your code: {yours}"}
         first_line = (str(exc).splitlines() or [""])[0][:300]
         return {
             "error": f"{type(exc).__name__}: {first_line}",

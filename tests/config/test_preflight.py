@@ -63,6 +63,20 @@ def _empty_mnist(s: dict[str, Any], folder: Path) -> None:
     s["data"].update(dataset="mnist", path="mnist")
 
 
+def _npz(**arrays: Any) -> Change:
+    def change(s: dict[str, Any], folder: Path) -> None:
+        import numpy as np
+
+        np.savez(folder / "data.npz", **arrays)
+        s["data"].update(dataset="npz", path="data.npz")
+
+    return change
+
+
+def _synthetic(**sizes: Any) -> Change:
+    return lambda s, _dir: s["data"].update(dataset="synthetic", synthetic=sizes)
+
+
 def _image_folder(per_class: list[int]) -> Change:
     def change(s: dict[str, Any], folder: Path) -> None:
         from PIL import Image
@@ -111,6 +125,21 @@ CASES: dict[str, tuple[Change, str]] = {
     "path-not-a-folder": (_data(dataset="mnist", path="nowhere"), "data.path: "),
     "mnist-files-missing": (_empty_mnist, "data.path: missing "),
     "cifar-batches-missing": (_data(dataset="cifar10", path="."), "data.path: "),
+    "fashion-mnist-files-missing": (
+        _data(dataset="fashion-mnist", path="."),
+        "data.path: missing ",
+    ),
+    "npz-needs-path": (_data(dataset="npz"), "data.path: dataset 'npz' needs a path to a .npz"),
+    "npz-not-a-file": (_data(dataset="npz", path="."), "data.path: "),
+    "npz-no-labels": (_npz(x=[[[0]]] * 10), "data.npz: no array 'y' (it holds: x)"),
+    "synthetic-no-test-sample": (
+        _synthetic(samples=10, classes=5),
+        "data.test_fraction: dataset 'synthetic' would have no test sample (10 samples)",
+    ),
+    "synthetic-personal-class-beyond-its-classes": (
+        lambda s, d: (_synthetic(classes=3)(s, d), _partition(personal_class=["nano-0", 5])(s, d)),
+        "data.partition.personal_class[1]: no training sample has label 5 (labels: 0..2)",
+    ),
     "image-class-empty": (_image_folder([3, 0]), "class folder holds no images"),
     "image-no-test-sample": (_image_folder([1, 1]), "data.test_fraction: "),
     "small-model-name": (
@@ -276,3 +305,63 @@ def test_data_on_disk_that_is_complete_passes(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
     preflight.check(load_scenario(path))
     runner.prepare(load_scenario(path))  # and so does the loader
+
+
+def test_fashion_mnist_missing_package_says_how_to_install(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(preflight, "FASHION_MNIST_DIR", tmp_path / "missing")
+    path = _write(tmp_path, _data(dataset="fashion-mnist"))
+    assert main(["validate", str(path)]) == 2
+    assert (
+        f"data.path: dataset 'fashion-mnist' reads {tmp_path / 'missing'} by default, which is "
+        "missing: install it (apt-get install -y dataset-fashion-mnist) or set data.path"
+    ) in _flat(capsys.readouterr().err)
+
+
+def test_fashion_mnist_package_passes_from_its_headers(tmp_path) -> None:
+    """Debian's package, as a scenario without data.path reads it: labels known, none loaded."""
+    if not preflight.FASHION_MNIST_DIR.is_dir():
+        pytest.skip("apt-get install -y dataset-fashion-mnist to run this test")
+    path = _write(tmp_path, _data(dataset="fashion-mnist"))
+    facts, found = preflight.data_files(load_scenario(path))
+    assert found == [] and facts is not None
+    assert facts.classes == 10 and facts.train == {c: 6000 for c in range(10)}
+    assert facts.test == frozenset(range(10))
+
+
+def test_npz_facts_are_the_loaders_split(tmp_path) -> None:
+    """Labels 0 and 3 only: four classes for the model; a subset of label 2 has no sample."""
+    import numpy as np
+
+    change = _npz(x=np.zeros((20, 2, 2), np.uint8), y=np.array([0, 3] * 10))
+    path = _write(tmp_path, change)
+    facts, found = preflight.data_files(load_scenario(path))
+    assert found == [] and facts == preflight.LabelFacts(4, {0: 8, 3: 8}, frozenset({0, 3}))
+    prepared = runner.prepare(load_scenario(path))
+    assert len(prepared.test) == 4 and prepared.test.num_classes == 4
+    twos = {"subsets": {"twos": {"labels": [2]}}}
+    path = _write(tmp_path, lambda s, d: (change(s, d), s.update(observe=twos)))
+    with pytest.raises(ConfigError) as caught:
+        preflight.check(load_scenario(path))
+    assert caught.value.problems == [
+        "observe.subsets.twos.labels[0]: no test sample has label 2 (labels: 0..3)"
+    ]
+
+
+def test_synthetic_sizes_reach_the_loader_and_the_checks(tmp_path) -> None:
+    """The checks count the labels the loader will make, from the same data.synthetic."""
+    path = _write(tmp_path, _synthetic(samples=31, classes=3, shape=[2, 3, 4]))
+    facts, found = preflight.data_files(load_scenario(path))
+    assert found == [] and facts.classes == 3
+    assert facts.train == {0: 9, 1: 8, 2: 8}  # 11, 10, 10 samples, a fifth of each held out
+    prepared = runner.prepare(load_scenario(path))
+    held = [len(h.train) + len(h.validation) for h in prepared.holdings.values()]
+    assert sum(held) == 25 and len(prepared.test) == 6
+    assert prepared.test.input_shape == (2, 3, 4) and prepared.test.num_classes == 3
+
+
+def test_synthetic_sizes_only_with_the_synthetic_dataset(tmp_path, capsys) -> None:
+    path = _write(tmp_path, lambda s, _dir: s["data"].update(synthetic={"samples": 100}))
+    assert main(["validate", str(path)]) == 2
+    assert "data.synthetic: only for dataset: synthetic (dataset is 'digits')" in _flat(
+        capsys.readouterr().err
+    )

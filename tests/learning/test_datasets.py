@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import pickle
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,162 @@ def test_mnist_truncated_and_missing_files(tmp_path):
     images.unlink()
     with pytest.raises(EdgesimError, match="missing .*t10k-images-idx3-ubyte"):
         load_dataset("mnist", path=tmp_path)
+
+
+# --------------------------------------------------------------------------- fashion-mnist
+
+
+def test_fashion_mnist_reads_a_given_copy_like_mnist(tmp_path):
+    arrays = write_mnist(tmp_path, compress=True)
+    splits = load_dataset("fashion-mnist", path=tmp_path)
+    assert splits.train.name == "fashion-mnist" and splits.train.input_shape == (1, 28, 28)
+    assert splits.train.y.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
+    assert splits.test.y.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
+
+
+def test_fashion_mnist_defaults_to_the_debian_folder(tmp_path, monkeypatch):
+    write_mnist(tmp_path, compress=True)
+    monkeypatch.setattr(datasets, "FASHION_MNIST_DIR", tmp_path)
+    assert len(load_dataset("fashion-mnist").train) == 20
+    monkeypatch.setattr(datasets, "FASHION_MNIST_DIR", tmp_path / "missing")
+    with pytest.raises(EdgesimError, match="missing; .*apt-get install -y dataset-fashion-mnist"):
+        load_dataset("fashion-mnist")
+
+
+def test_debian_package_holds_the_files_read():
+    """Debian's file names are MNIST's, gzipped; a changed package fails here, not in a run."""
+    if not datasets.FASHION_MNIST_DIR.is_dir():
+        pytest.skip(f"{datasets.FASHION_MNIST_INSTALL} to run this test")
+    names = sorted(f.name for f in datasets.FASHION_MNIST_DIR.iterdir())
+    assert names == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+    ]
+
+
+# --------------------------------------------------------------------------- npz
+
+
+def write_npz(path: Path, compress: bool = False, **arrays: np.ndarray) -> Path:
+    (np.savez_compressed if compress else np.savez)(path, **arrays)
+    return path
+
+
+def test_npz_grayscale_uint8_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (50, 6, 5), dtype=np.uint8)
+    y = np.arange(50) % 5
+    file = write_npz(tmp_path / "data.npz", x=x, y=y)
+    splits = load_dataset("npz", path=file, seed=1, test_fraction=0.2)
+    assert len(splits.train) == 40 and len(splits.test) == 10
+    assert sorted(splits.test.y.tolist()) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]  # stratified
+    assert splits.train.input_shape == (1, 6, 5) and splits.train.num_classes == 5
+    assert splits.train.raw_bytes_per_sample == 31
+    assert_standardised(splits.train)
+    assert_same(splits.train, load_dataset("npz", path=file, seed=1).train)
+    assert not torch.equal(splits.test.y, load_dataset("npz", path=file, seed=2).test.y)
+
+
+def test_npz_float_pixels_are_rounded_to_8_bits(tmp_path):
+    """Floats in [0, 1] give the same samples as their uint8 pixels; an upload costs floats."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (30, 3, 4, 4), dtype=np.uint8)
+    y = np.arange(30, dtype=np.int32) % 3
+    as_float = write_npz(tmp_path / "f.npz", True, x=(pixels / 255).astype(np.float32), y=y)
+    as_uint8 = write_npz(tmp_path / "u.npz", x=pixels, y=y)
+    floats, ints = load_dataset("npz", path=as_float), load_dataset("npz", path=as_uint8)
+    assert_same(floats.train, ints.train)
+    assert floats.train.input_shape == (3, 4, 4) and floats.train.y.dtype == torch.int64
+    assert floats.train.raw_bytes_per_sample == 4 * 48 + 1
+    assert ints.train.raw_bytes_per_sample == 48 + 1
+
+
+def test_npz_classes_reach_the_largest_label(tmp_path):
+    file = write_npz(tmp_path / "d.npz", x=np.zeros((8, 2, 2), np.uint8), y=np.array([0, 3] * 4))
+    assert load_dataset("npz", path=file, test_fraction=0.5).train.num_classes == 4
+
+
+def test_npz_needs_a_regular_file(tmp_path):
+    with pytest.raises(EdgesimError, match="'npz' needs a path"):
+        load_dataset("npz")
+    with pytest.raises(EdgesimError, match=f"{tmp_path}: not a regular file"):
+        load_dataset("npz", path=tmp_path)
+    (tmp_path / "plain.npy").write_bytes(b"\x93NUMPY not a zip")
+    with pytest.raises(EdgesimError, match="plain.npy: not a .npz file"):
+        load_dataset("npz", path=tmp_path / "plain.npy")
+
+
+GOOD_X, GOOD_Y = np.zeros((10, 2, 2), np.uint8), np.arange(10) % 2
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x": GOOD_X}, r"d.npz: no array 'y' \(it holds: x\)"),
+        ({"y": GOOD_Y, "z": GOOD_X}, r"no array 'x' \(it holds: y, z\)"),
+        ({"x": GOOD_X[:, 0], "y": GOOD_Y}, r"'x' has shape \(10, 2\); expected N×C×H×W"),
+        ({"x": np.zeros((10, 2, 0), np.uint8), "y": GOOD_Y}, "'x' has shape"),
+        ({"x": GOOD_X.astype(bool), "y": GOOD_Y}, "'x' has dtype bool"),
+        ({"x": GOOD_X.astype(np.int16) - 1, "y": GOOD_Y}, "integers outside 0..255"),
+        ({"x": GOOD_X + 1.5, "y": GOOD_Y}, r"floats outside \[0, 1\]"),
+        ({"x": GOOD_X * np.nan, "y": GOOD_Y}, r"floats outside \[0, 1\]"),
+        ({"x": GOOD_X, "y": GOOD_Y[:9]}, "'y' has 9 labels but 'x' has 10 samples"),
+        ({"x": GOOD_X, "y": GOOD_Y * 0.5}, "'y' has shape .* of float64; expected one integer"),
+        ({"x": GOOD_X, "y": GOOD_Y * 0}, "fewer than two classes"),
+        ({"x": GOOD_X, "y": GOOD_Y - 1}, r"labels -1..0; expected 0..999"),
+        ({"x": GOOD_X, "y": GOOD_Y * 1000}, r"labels 0..1000; expected 0..999"),
+    ],
+)
+def test_npz_errors_name_file_and_key(tmp_path, arrays, message):
+    file = write_npz(tmp_path / "d.npz", **arrays)
+    with pytest.raises(EdgesimError, match=message):
+        load_dataset("npz", path=file)
+
+
+def test_npz_refuses_pickled_objects(tmp_path, capsys):
+    """An object array is a pickle: refused from its header, so nothing is unpickled."""
+    x = np.array([Payload()] * 10, dtype=object)
+    file = write_npz(tmp_path / "d.npz", x=x, y=GOOD_Y)
+    with pytest.raises(EdgesimError, match="'x' holds Python objects"):
+        load_dataset("npz", path=file)
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_npz_header_claiming_more_than_the_data_is_refused_before_allocating(tmp_path):
+    """A header may claim a terabyte over a few bytes of data: the sizes must agree first."""
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': (1000000000000, 1, 1), }"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(40)
+    lying = tmp_path / "lying.npz"
+    with zipfile.ZipFile(lying, "w") as archive:
+        archive.writestr("x.npy", npy)
+    with pytest.raises(EdgesimError, match=r"lying.npz: array 'x' header says \(1000000000000"):
+        load_dataset("npz", path=lying)
+
+
+def test_npz_reads_at_most_its_bound(tmp_path, monkeypatch):
+    """Both on disk and once inflated: a compressed array of zeros is tiny on disk."""
+    monkeypatch.setattr(datasets, "MAX_NPZ_BYTES", 64 * 1024)
+    arrays = {"x": np.zeros((200, 20, 20), np.uint8), "y": np.arange(200) % 2}
+    big = write_npz(tmp_path / "big.npz", **arrays)
+    with pytest.raises(EdgesimError, match="big.npz: 82,.* bytes; at most 65,536 are read"):
+        load_dataset("npz", path=big)
+    bomb = write_npz(tmp_path / "bomb.npz", True, **arrays)
+    assert bomb.stat().st_size < 64 * 1024
+    with pytest.raises(EdgesimError, match="bomb.npz: array 'x' is 80,.* bytes once inflated"):
+        load_dataset("npz", path=bomb)
+
+
+def test_npz_corrupt_member_names_the_key(tmp_path):
+    file = write_npz(tmp_path / "d.npz", x=GOOD_X, y=GOOD_Y)
+    with zipfile.ZipFile(file) as archive:
+        y = archive.read("y.npy")
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as archive:
+        archive.writestr("x.npy", b"not an npy array at all")
+        archive.writestr("y.npy", y)
+    with pytest.raises(EdgesimError, match="bad.npz: array 'x' is not a .npy array"):
+        load_dataset("npz", path=tmp_path / "bad.npz")
 
 
 # --------------------------------------------------------------------------- cifar10

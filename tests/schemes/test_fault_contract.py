@@ -12,7 +12,9 @@ with the Raspberry Pi moved behind a Wi-Fi access point ``ap`` whose uplink
   dropped clients, lost updates, lost rounds, retries);
 * print nothing on stderr and raise no warning, also once SimPy's suspended
   generators are garbage-collected after the run;
-* give byte-identical results when run again from a fresh data preparation.
+* give byte-identical results when run again from a fresh data preparation;
+* show, fault-free, what its registry flags say (a ``small`` curve, staleness, the
+  server's part, the curve targets are judged on).
 
 Fault times that must land mid-work are read from a fault-free run of the same
 scheme: a run is a pure function of its inputs, so up to the first outage the
@@ -57,12 +59,12 @@ CLIENTS = ["nano-0", "nano-1", "pi"]
 STATES = ("compute_s", "send_s", "recv_s", "wait_s", "idle_s", "down_s")
 WORK_KINDS = {"compute", "send", "recv"}
 
-# The synchronous round schemes and the rounds TINY asks of each (ecavg's one round
-# is not run by schemes/rounds.py but must complete all the same).
+# The schemes with a ``rounds`` setting and the rounds TINY asks of each (ecavg's one
+# round is not run by schemes/rounds.py but must complete all the same).
 REQUESTED_ROUNDS = {
     s["scheme"]: s.get("rounds", 1)
     for s in TINY["schemes"]
-    if s["scheme"] in {"fedavg", "distill-fl", "async-distill-fl", "gear", "ecavg"}
+    if "rounds" in SCHEMES[s["scheme"]].settings.model_fields
 }
 
 
@@ -308,6 +310,20 @@ def test_the_contract_covers_every_registered_scheme(world: World):
     assert set(world.specs) == set(SCHEMES)
 
 
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_the_registry_flags_describe_the_run(world: World, scheme: str):
+    """What the registry says of a scheme is what its fault-free run shows."""
+    info, run = SCHEMES[scheme], world.baseline[scheme]
+    curves = {c["model"] for c in run["curves"]}
+    assert ("small" in curves) == info.uses_small_model
+    assert ("staleness_total" in run["counters"]) == info.asynchronous
+    assert bool(spans(run, "server")) == info.needs_server
+    if info.global_model:
+        assert run["primary_curve"] == "global" and "global" in curves
+    else:
+        assert {f"device:{c}" for c in CLIENTS} <= curves
+
+
 def test_the_silence_watch_sees_what_it_must():
     """The stderr check can fail: it sees fd 2, sys.stderr, warnings, and a generator
     whose ``finally`` raises when it is garbage-collected after the run."""
@@ -398,11 +414,15 @@ def pi_transfers_at(baseline: Run, at: float) -> bool:
     return any(s[2] < at < s[3] for s in spans(baseline, "pi") if s[1] in {"send", "recv"})
 
 
+ASYNCHRONOUS = {name: ("lost_updates",) for name, info in SCHEMES.items() if info.asynchronous}
+"""An asynchronous client hit by a failure loses its update, whoever is down."""
+
 # What each scheme counts when a client's work is cut by its failure (any of them > 0).
 # Sync rounds drop the client from the round; async clients lose their update;
 # deep-edge re-allocates a worker's steps or, hit while profiling, has it rejoin;
 # the others retry the epoch or transfer once the client is back.
 CLIENT_FAILURE_COUNTERS = {
+    **ASYNCHRONOUS,
     "local": ("retries",),
     "centralized": ("retries",),
     "handoff": ("retries",),
@@ -411,8 +431,6 @@ CLIENT_FAILURE_COUNTERS = {
     "distill-fl": ("dropped_clients",),
     "async-distill-fl": ("dropped_clients",),
     "gear": ("dropped_clients",),
-    "fedasync": ("lost_updates",),
-    "fedbuff": ("lost_updates",),
     "deep-edge": ("reallocations", "rejoins"),
 }
 # ... and when the server is down from 0.05 s to 0.25 s. The outage is longer than any
@@ -420,6 +438,7 @@ CLIENT_FAILURE_COUNTERS = {
 # meets it: a round in progress is lost (and run again); an upload or pull that finds
 # the server down is retried when it is back (fedasync/fedbuff: that update is lost).
 SERVER_FAILURE_COUNTERS = {
+    **ASYNCHRONOUS,
     "centralized": ("retries",),  # the server was training at 0.05 s: that epoch again
     "handoff": ("retries",),
     "ecavg": ("retries",),
@@ -428,8 +447,6 @@ SERVER_FAILURE_COUNTERS = {
     "distill-fl": ("lost_rounds",),
     "async-distill-fl": ("lost_rounds",),
     "gear": ("lost_rounds",),
-    "fedasync": ("lost_updates",),
-    "fedbuff": ("lost_updates",),
 }
 
 MID_WORK = (
@@ -444,7 +461,11 @@ NOT_MID_WORK = {
     ("client-down-mid-compute", "centralized"): "compute",  # its clients never compute
     ("client-down-mid-upload", "local"): "send",  # nothing is ever sent
     ("ap-uplink-down-mid-transfer", "local"): "send",
-    ("server-down-mid-run", "local"): "server",  # the server has no part in it
+    **{  # the server has no part in it
+        ("server-down-mid-run", name): "server"
+        for name, info in SCHEMES.items()
+        if not info.needs_server
+    },
     ("all-clients-down", "centralized"): "uploads",  # the clients' uploads end by 0.05 s
 }
 
@@ -759,16 +780,17 @@ def test_no_scheme_works_on_for_ever_once_the_server_has_left(world: World, sche
     the server never came back, so the run never ended. Under a horizon such a run
     only shows as work going on up to the horizon: nothing may happen after 1 s."""
     run = server_leaves(world, horizon_s=3.0)(scheme)
-    assert run["sim_time_s"] == (world.baseline["local"]["sim_time_s"] if scheme == "local" else 3)
+    serverless = not SCHEMES[scheme].needs_server
+    assert run["sim_time_s"] == (world.baseline[scheme]["sim_time_s"] if serverless else 3)
     assert max((s[3] for s in run["timeline"] if s[1] in WORK_KINDS), default=0) < 1.0
 
 
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
-def test_every_scheme_but_local_stalls_once_the_server_has_left(world: World, scheme: str):
+def test_every_scheme_that_needs_the_server_stalls_once_it_has_left(world: World, scheme: str):
     run = server_leaves(world, horizon_s=None)(scheme)
-    if scheme == "local":  # the server has no part in it
+    if not SCHEMES[scheme].needs_server:  # local: the server has no part in it
         assert run["stalled"] is None
-        assert run["sim_time_s"] == world.baseline["local"]["sim_time_s"]
+        assert run["sim_time_s"] == world.baseline[scheme]["sim_time_s"]
         return
     assert run["stalled"] is not None and "server" in run["stalled"]["reason"]
     assert LEAVES_AT <= run["stalled"]["at_s"] == run["sim_time_s"] < 1.0
