@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from edgesim.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -25,3 +27,16 @@ def test_fedprox_takes_the_stragglers_partial_work_that_fedavg_drops(tmp_path, m
     assert fedprox["partial_updates"] > 0 and "partial_updates" not in fedavg
     assert fedprox["client_updates"] > fedavg["client_updates"]
     assert runs[labels[1]]["final_accuracy"] > runs[labels[0]]["final_accuracy"]
+
+
+def test_a_user_scheme_runs_in_spawned_sweep_workers(tmp_path):
+    """Each worker process registers the plugin again from the reference in the scenario."""
+    from edgesim.sweep import load_sweep, run_sweep
+
+    base = yaml.safe_load((EXAMPLES / "fedprox" / "scenario.yaml").read_text(encoding="utf-8"))
+    plugin = f"{EXAMPLES / 'fedprox' / 'fedprox.py'}:SCHEME"
+    base["schemes"] = [{"scheme": plugin, "rounds": 2, "round_deadline_s": 0.25}]
+    sweep = {"name": "mu", "base": base, "vary": {"schemes[0].mu": [0.0, 0.5]}}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    progress = run_sweep(load_sweep(tmp_path / "sweep.yaml"), tmp_path / "out", "local", jobs=2)
+    assert progress.failed == [] and progress.finished == 2
