@@ -36,6 +36,7 @@ from edgesim.learning.datasets import (
     FASHION_MNIST_INSTALL,
     IMAGE_EXTENSIONS,
     npz_labels,
+    user_dataset,
 )
 from edgesim.learning.models import model_info
 from edgesim.learning.partition import scenario_partition
@@ -91,7 +92,10 @@ def names(loaded: LoadedScenario) -> list[str]:
     found = []
     dataset = scenario.data.dataset
     if dataset not in DATASETS:
-        found.append(f"data.dataset: unknown dataset '{dataset}'{did_you_mean(dataset, DATASETS)}")
+        try:  # a user's loader is imported (not run) here
+            user_dataset(absolute(dataset, loaded.base_dir))
+        except EdgesimError as exc:
+            found.append(f"data.dataset: {exc}")
     for field in ("model", "small_model"):
         try:  # a user's model is imported here, so validate finds its mistakes too
             model_info(absolute(getattr(scenario.training, field), loaded.base_dir))

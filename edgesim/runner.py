@@ -103,7 +103,7 @@ def prepare(loaded: LoadedScenario) -> Prepared:
     path = str((loaded.base_dir / data.path).resolve()) if data.path else None
     try:
         splits = load_dataset(
-            data.dataset,
+            absolute(data.dataset, loaded.base_dir),
             path=path,
             seed=scenario.seed,
             test_fraction=data.test_fraction,

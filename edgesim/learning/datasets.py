@@ -20,22 +20,26 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import inspect
 import io
 import math
 import pickle
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
+from edgesim import plugins
 from edgesim.config.scenario import MAX_CLASSES, MAX_SAMPLE_VALUES
 from edgesim.errors import EdgesimError, did_you_mean
 from edgesim.learning.partition import stratified_sample
+from edgesim.plugins import PluginError
 
 try:
     from numpy._core.multiarray import _reconstruct
@@ -140,11 +144,11 @@ def load_dataset(
     image-folder and npz (a file); fashion-mnist defaults to :data:`FASHION_MNIST_DIR`.
     ``num_samples``, ``num_classes`` and ``shape`` size the synthetic set.
     """
-    if name not in DATASETS:
-        raise EdgesimError(f"unknown dataset {name!r}{did_you_mean(name, DATASETS)}")
     if not 0 < test_fraction < 1:
         raise EdgesimError(f"test_fraction(={test_fraction}) must be in (0, 1)")
     rng = np.random.default_rng(seed)
+    if name not in DATASETS:
+        return _user_dataset(name, user_dataset(name), seed, test_fraction, rng)
 
     if name in ("mnist", "fashion-mnist"):
         if name == "fashion-mnist" and path is None:
@@ -374,6 +378,76 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
+# --- a user's dataset (a reference or an entry point) --------------------------------------
+
+
+def user_dataset(name: str) -> Callable[..., Any]:
+    """The loader a reference (``data.py:load``) or an ``edgesim.datasets`` entry point names.
+
+    It returns ``(x, y)`` — split here into train and test like ``digits`` — or
+    ``(train_x, train_y, test_x, test_y)``, as numpy arrays or torch tensors: ``x`` holds
+    N×C×H×W or N×H×W pixels (integers 0..255, or floats in [0, 1]), ``y`` integer labels.
+    It is given the scenario's seed if it takes a ``seed`` argument.
+    """
+    found = plugins.find(name, "dataset")
+    if found is None:
+        known = [*DATASETS, *plugins.registered("dataset")]
+        raise EdgesimError(
+            f"unknown dataset {name!r}{did_you_mean(name, known)}, or a reference such as "
+            "data.py:load"
+        )
+    if not callable(found):
+        raise PluginError(f"{name}: expected a function returning arrays, got {type(found)}")
+    return found
+
+
+def _user_dataset(
+    name: str,
+    load: Callable[..., Any],
+    seed: int,
+    test_fraction: float,
+    rng: np.random.Generator,
+) -> DataSplits:
+    takes_seed = "seed" in inspect.signature(load).parameters
+    try:
+        arrays = load(seed=seed) if takes_seed else load()
+    except Exception as exc:  # the user's code: say where
+        why = plugins.blame(exc) or f"{type(exc).__name__}: {exc}"
+        raise PluginError(f"{name}: loading the data failed: {why}") from None
+    if not isinstance(arrays, tuple) or len(arrays) not in (2, 4):
+        raise PluginError(f"{name}: expected (x, y) or (train_x, train_y, test_x, test_y)")
+    arrays = tuple(np.asarray(a) for a in arrays)
+    for x in arrays[::2]:
+        _check_pixels(x.shape, x.dtype, name)
+    raw_bytes = math.prod(arrays[0].shape[1:]) * arrays[0].dtype.itemsize + 1
+    xs = [_to_uint8(x, name) for x in arrays[::2]]
+    ys = [_npz_labels(y, len(x), name) for x, y in zip(xs, arrays[1::2], strict=True)]
+    classes = int(max(y.max() for y in ys)) + 1
+    if len(xs) == 2:
+        return _finish(
+            name,
+            xs[0],
+            ys[0],
+            xs[1],
+            ys[1],
+            num_classes=classes,
+            max_value=255,
+            raw_bytes_per_sample=raw_bytes,
+        )
+    test = stratified_sample(ys[0], test_fraction, rng, keep_per_class=1)
+    train = np.setdiff1d(np.arange(len(ys[0])), test)
+    return _finish(
+        name,
+        xs[0][train],
+        ys[0][train],
+        xs[0][test],
+        ys[0][test],
+        num_classes=classes,
+        max_value=255,
+        raw_bytes_per_sample=raw_bytes,
+    )
+
+
 # --- arrays (.npz) ------------------------------------------------------------------------
 
 MAX_NPZ_BYTES = 1024**3
@@ -468,7 +542,7 @@ def _npz_array(archive: zipfile.ZipFile, path: Path, key: str) -> np.ndarray:
         raise EdgesimError(f"{path}: array '{key}' cannot be read ({error})") from error
 
 
-def _check_pixels(shape: tuple[int, ...], dtype: np.dtype, path: Path) -> None:
+def _check_pixels(shape: tuple[int, ...], dtype: np.dtype, path: str | Path) -> None:
     if len(shape) not in (3, 4) or 0 in shape[1:]:
         raise EdgesimError(
             f"{path}: array 'x' has shape {shape}; expected N×C×H×W or N×H×W samples"
@@ -484,7 +558,7 @@ def _check_pixels(shape: tuple[int, ...], dtype: np.dtype, path: Path) -> None:
         )
 
 
-def _to_uint8(x: np.ndarray, path: Path) -> np.ndarray:
+def _to_uint8(x: np.ndarray, path: str | Path) -> np.ndarray:
     """Integers 0..255 as they are, floats in [0, 1] rounded to 0..255: the other loaders' scale."""
     pixels = x if x.ndim == 4 else x[:, None]
     if np.issubdtype(x.dtype, np.floating):
@@ -496,7 +570,7 @@ def _to_uint8(x: np.ndarray, path: Path) -> np.ndarray:
     return pixels.astype(np.uint8)
 
 
-def _npz_labels(y: np.ndarray, samples: int, path: Path) -> np.ndarray:
+def _npz_labels(y: np.ndarray, samples: int, path: str | Path) -> np.ndarray:
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise EdgesimError(
             f"{path}: array 'y' has shape {y.shape} of {y.dtype}; expected one integer label "
