@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 from edgesim import tables
-from edgesim.config.loading import shown
+from edgesim.config.loading import checked, shown
 from edgesim.config.names import PathText
-from edgesim.config.numbers import Seed
+from edgesim.config.numbers import MAX_JOBS, Seed
 from edgesim.errors import EdgesimError, did_you_mean
 from edgesim.io import claim_outputs, write_json_atomic
 from edgesim.report.facts import Stall, stall
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 
 DEVICES = ("cpu", "cuda")
 """Where torch runs, as ``edgesim run --device``."""
-
-MAX_JOBS = 1024
-"""Most sweep runs at once on one machine (the CLI's ``--jobs`` bound)."""
 
 
 @dataclass(frozen=True)
@@ -132,17 +129,8 @@ def _run(run: dict[str, Any], targets: list[float]) -> Run:
     )
 
 
-def _checked(name: str, kind: Any, value: Any, strict: bool = True) -> Any:
-    """An argument held to the range the same setting has in a file (strict: no True for 1)."""
-    try:
-        return TypeAdapter(kind).validate_python(value, strict=strict)
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise EdgesimError(f"{name}: {message} (got {shown(value)})") from None
-
-
 def _folder(out: str | os.PathLike[str]) -> Path:
-    return Path(_checked("out", PathText, os.fspath(out)))
+    return Path(checked("out", PathText, os.fspath(out), strict=True))
 
 
 def _loaded(
@@ -160,7 +148,9 @@ def _loaded(
         return load_scenario(scenario, seed=seed)
     if isinstance(scenario, Scenario):
         if seed is not None:
-            scenario = scenario.model_copy(update={"seed": _checked("seed", Seed, seed)})
+            scenario = scenario.model_copy(
+                update={"seed": checked("seed", Seed, seed, strict=True)}
+            )
         return from_model(scenario, "<Scenario>", Path.cwd())
     if isinstance(scenario, dict):
         source = "<dict>" if seed is None else f"<dict> (with seed={seed})"
@@ -195,7 +185,7 @@ def run(
 
     names = [schemes] if isinstance(schemes, str) else schemes
     if names is not None:  # a list or a tuple of names
-        names = _checked("schemes", Annotated[list[str], Field(min_length=1)], names, strict=False)
+        names = checked("schemes", Annotated[list[str], Field(min_length=1)], names)
     if csv and out is None:
         raise EdgesimError("csv=True writes the tables into out: give out a folder")
     if device not in DEVICES:
@@ -244,7 +234,7 @@ def sweep(
     from edgesim.sweep import default_jobs, load_sweep, run_sweep, summarize
 
     if jobs is not None:
-        _checked("jobs", Annotated[int, Field(ge=1, le=MAX_JOBS)], jobs)
+        checked("jobs", Annotated[int, Field(ge=1, le=MAX_JOBS)], jobs, strict=True)
     if address and backend != "ray":
         raise EdgesimError("address is for backend='ray'")
     loaded = load_sweep(path)

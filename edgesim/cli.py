@@ -14,20 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from edgesim.config.loading import shown
+from edgesim.config.loading import checked
 from edgesim.config.names import PathText, Reference
-from edgesim.config.numbers import BatchSize
+from edgesim.config.numbers import MAX_JOBS, BatchSize
 from edgesim.errors import EdgesimError
 from edgesim.io import claim_outputs, write_json_atomic
-
-MAX_JOBS = 1024
-"""Most sweep runs at once on one machine."""
 
 FORCE_HELP = "replace output files edgesim did not write (never an input)"
 CSV_HELP = "also write summary.csv, curves.csv, devices.csv, timeline.csv (docs/python-api.md)"
@@ -35,15 +32,6 @@ CSV_HELP = "also write summary.csv, curves.csv, devices.csv, timeline.csv (docs/
 # Emoji codes stay text: a file named ":x:.yaml" is printed as it is written.
 console = Console(stderr=True, emoji=False)
 out = Console(emoji=False)
-
-
-def checked(flag: str, kind: Any, value: Any) -> Any:
-    """A command-line value held to the range the same setting has in a file."""
-    try:
-        return TypeAdapter(kind).validate_python(value)
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise EdgesimError(f"{flag}: {message} (got {shown(value)})") from None
 
 
 def _out(args: argparse.Namespace) -> Path | None:

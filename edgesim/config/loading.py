@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, Tag, ValidationError
+from pydantic import BaseModel, Tag, TypeAdapter, ValidationError
 
-from edgesim.errors import ConfigError, did_you_mean
+from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -173,3 +173,13 @@ def validate(model: type[M], data: Any, source: str) -> M:
     except ValidationError as exc:
         problems = [_describe(e, model) for e in exc.errors(include_url=False)]
         raise ConfigError(source, problems) from None
+
+
+def checked(name: str, kind: Any, value: Any, strict: bool = False) -> Any:
+    """A value given outside a file (a command-line option, an API argument) held to the
+    range the same setting has in a file; ``strict`` refuses ``True`` for ``1``."""
+    try:
+        return TypeAdapter(kind).validate_python(value, strict=strict)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise EdgesimError(f"{name}: {message} (got {shown(value)})") from None

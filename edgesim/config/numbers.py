@@ -34,6 +34,9 @@ MAX_ROUNDS = 1_000_000
 MAX_DEVICES = 100_000
 """Most devices in one scenario, after every group is expanded."""
 
+MAX_JOBS = 1024
+"""Most sweep runs at once on one machine (``edgesim sweep --jobs``, ``edgesim.sweep(jobs=)``)."""
+
 MAX_IMAGE_SIZE = 512
 MAX_TARGETS = 32
 
