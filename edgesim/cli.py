@@ -87,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edgesim.runner import run_scenario
     from edgesim.tables import claim_csv, csv_paths, write_run_csv
 
-    loaded = load_scenario(args.scenario, seed=args.seed)
+    loaded = load_scenario(args.scenario, seed=args.seed, timing_only=args.timing_only)
     logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
     out_dir = _out(args) or Path("reports") / loaded.scenario.name
     claim_outputs(
@@ -388,6 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheme", action="append", help="run only this scheme (name or label)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where torch runs")
+    run.add_argument(
+        "--timing-only",
+        action="store_true",
+        help="same clock, bytes and energy, but no torch steps and no accuracy (docs/scenario.md)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.add_argument("--csv", action="store_true", help=CSV_HELP)

@@ -330,14 +330,21 @@ def placement(loaded: LoadedScenario, facts: LabelFacts | None) -> list[str]:
 def schemes(loaded: LoadedScenario) -> list[str]:
     """What a scheme needs from the rest of the scenario, beyond the fleet's checks.
 
-    Its registry flags say whether it distils on the server's data; a
-    ``distillation_server`` setting must name a device that leaves a client to train.
+    Its registry flags say whether it distils on the server's data and whether its
+    timing is accuracy's (refused in a timing-only run); a ``distillation_server``
+    setting must name a device that leaves a client to train.
     """
     scenario, fleet = loaded.scenario, loaded.fleet
     spec = scenario.data.partition
     server_has_data = spec.server_share > 0 or spec.server_copies is not None
     found = []
     for i, scheme in enumerate(scenario.schemes):
+        why_not = SCHEMES[scheme.scheme].why_not_timing_only(scheme)
+        if scenario.timing_only and why_not:
+            found.append(
+                f"schemes[{i}]: scheme '{scheme.scheme}' cannot run timing-only: {why_not} "
+                "(or run it with timing_only: false)"
+            )
         if fleet.server is None:
             continue  # reported by the fleet: every scheme but local needs a server
         if SCHEMES[scheme.scheme].distils_on_server_data and not server_has_data:

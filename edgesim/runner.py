@@ -308,6 +308,7 @@ def run_scheme(
         seed=scenario.seed,
         torch_device=torch_device,
         test_subsets=prepared.test_subsets,
+        timing_only=scenario.timing_only,
     )
     info = scheme_info(spec.scheme)
     finished = env.process(info.start(runtime, spec))
@@ -328,6 +329,7 @@ def run_scheme(
     return run_result(
         scheme=spec.scheme,
         label=label,
+        timing_only=scenario.timing_only,
         recorder=recorder,
         profiles={d.id: d.profile for d in fleet.devices},
         end=end,
@@ -354,6 +356,7 @@ def scenario_summary(loaded: LoadedScenario, prepared: Prepared) -> dict[str, An
             for kind, name in (("main", training.model), ("small", training.small_model))
         },
         "targets": list(scenario.targets),
+        "timing_only": scenario.timing_only,
         "schemes": [s.model_dump(mode="json") for s in scenario.schemes],
     }
 

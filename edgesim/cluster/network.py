@@ -65,6 +65,9 @@ class Network:
             capacity[(link.name, "down")] = link.down_bps / 8
         self.solver = FlowSolver(env, capacity, model)
         self._links_down: set[str] = set()
+        self._routes: dict[tuple[NodeId, NodeId], list[NodeId]] = {}
+        """Paths found since the links last changed: a search over a switch of N
+        devices costs O(N), and every round asks again."""
         self._transfers: dict[_Transfer, None] = {}
         """Transfers in progress, in start order (a dict: removal is O(1))."""
         self.restored = env.event()
@@ -72,6 +75,12 @@ class Network:
 
     def path(self, src: NodeId, dst: NodeId) -> list[NodeId]:
         """Fewest-hop path over links that are up; :class:`TransferAborted` if there is none."""
+        route = self._routes.get((src, dst))
+        if route is None:
+            route = self._routes[(src, dst)] = self._search(src, dst)
+        return route
+
+    def _search(self, src: NodeId, dst: NodeId) -> list[NodeId]:
         usable = nx.subgraph_view(
             self.graph, filter_edge=lambda a, b: self.graph[a][b]["link"] not in self._links_down
         )
@@ -173,10 +182,12 @@ class Network:
 
     def link_down(self, name: str) -> None:
         self._links_down.add(name)
+        self._routes.clear()
         self._abort_where(lambda t: name in t.links, f"link {name} went down")
 
     def link_up(self, name: str) -> None:
         self._links_down.discard(name)
+        self._routes.clear()
         self._restored()
 
     def _restored(self) -> None:

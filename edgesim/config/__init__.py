@@ -22,16 +22,22 @@ class LoadedScenario:
     base_dir: Path
 
 
-def load_scenario(path: str | Path, seed: int | None = None) -> LoadedScenario:
+def load_scenario(
+    path: str | Path, seed: int | None = None, timing_only: bool = False
+) -> LoadedScenario:
     """Read, validate and resolve a scenario file; every user mistake is an EdgesimError.
 
     ``seed`` (the command line's ``--seed``) replaces the file's before
     validation, so it is held to the same range; errors then name both.
+    ``timing_only`` (``--timing-only``) turns the file's ``timing_only`` on, so
+    the schemes that cannot run without accuracy are refused as for the file's own.
     """
-    return scenario_from_yaml(load_yaml(Path(path)), Path(path), seed)
+    return scenario_from_yaml(load_yaml(Path(path)), Path(path), seed, timing_only)
 
 
-def scenario_from_yaml(data: Any, path: Path, seed: int | None = None) -> LoadedScenario:
+def scenario_from_yaml(
+    data: Any, path: Path, seed: int | None = None, timing_only: bool = False
+) -> LoadedScenario:
     """:func:`load_scenario` for a file already read (``edgesim validate`` reads it once)."""
     source = str(path)
     if looks_like_sweep(data):
@@ -44,6 +50,8 @@ def scenario_from_yaml(data: Any, path: Path, seed: int | None = None) -> Loaded
         )
     if seed is not None and isinstance(data, dict):
         data, source = {**data, "seed": seed}, f"{path} (with --seed {seed})"
+    if timing_only and isinstance(data, dict):
+        data, source = {**data, "timing_only": True}, f"{source} (with --timing-only)"
     return from_model(validate_scenario(data, source, path.parent), source, path.parent)
 
 

@@ -331,6 +331,10 @@ class Scenario(Strict):
         description="test accuracies in (0, 1]",
     )
     horizon_s: PositiveSeconds | None = Field(default=None, description="stop every scheme here")
+    timing_only: bool = Field(
+        default=False,
+        description="charge time, bytes and energy but take no torch step: no accuracy",
+    )
     schemes: list[SchemeSpec] = Field(min_length=1)
 
     @field_validator("devices")

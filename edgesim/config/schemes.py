@@ -39,6 +39,7 @@ from edgesim.config.scheme_settings import (
     HandoffScheme,
     LocalScheme,
     SchemeBase,
+    SwitchAt,
 )
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 
@@ -79,6 +80,12 @@ class SchemeInfo:
     lost, and each one is weighted by its staleness."""
     global_model: bool = True
     """Targets are judged on one ``global`` model, else on the mean of the devices' own."""
+    timing_only: bool | str | Callable[[Any], bool | str] = (
+        "its SchemeInfo does not declare timing_only=True"
+    )
+    """True if its timing (every span, byte and joule) never depends on accuracy, so a
+    timing-only run gives a real run's timeline; else why not, which the refusal shows.
+    A callable decides from the scheme's settings."""
     name: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +105,14 @@ class SchemeInfo:
             module, _, function = run.partition(":")
             run = getattr(importlib.import_module(module), function)
         return run(rt, settings)
+
+    def why_not_timing_only(self, settings: SchemeBase) -> str | None:
+        """Why, with these settings, it cannot run timing-only; ``None`` if it can."""
+        rule = self.timing_only
+        verdict = rule(settings) if callable(rule) else rule
+        if verdict is True:
+            return None
+        return verdict or "its timing depends on accuracy"
 
     def trains_on_server_data_with(self, settings: SchemeBase) -> bool:
         """Whether, with these settings, it trains on the server's data."""
@@ -178,6 +193,16 @@ def scheme_info(name: str) -> SchemeInfo:
     return SCHEMES[name]
 
 
+def _gear_timing_only(settings: Any) -> bool | str:
+    """A fixed switch round is timing; ``switch: auto`` waits for the small model to plateau."""
+    if isinstance(settings.switch, SwitchAt):
+        return True
+    return (
+        "switch: auto changes gear when the small model's validation accuracy plateaus; "
+        "give a fixed switch: {round: N}"
+    )
+
+
 BUILT_IN = (
     SchemeInfo(
         LocalScheme,
@@ -186,18 +211,21 @@ BUILT_IN = (
         "baseline",
         needs_server=False,
         global_model=False,
+        timing_only=True,
     ),
     SchemeInfo(
         CentralizedScheme,
         "edgesim.schemes.centralized:run",
         "devices upload raw data, the server trains",
         "seed 000 baseline",
+        timing_only=True,
     ),
     SchemeInfo(
         FedAvgScheme,
         "edgesim.schemes.fedavg:run",
         "synchronous federated averaging with a round deadline",
         "McMahan et al. 2017",
+        timing_only=True,
     ),
     SchemeInfo(
         HandoffScheme,
@@ -206,6 +234,8 @@ BUILT_IN = (
         "seed 000",
         trains_on_server_data=True,
         global_model=False,
+        # the device picks the better model, but either costs the same to train and send
+        timing_only=True,
     ),
     SchemeInfo(
         FedAsyncScheme,
@@ -213,6 +243,7 @@ BUILT_IN = (
         "asynchronous FL: each arriving model is mixed in, weighted by its staleness",
         "Xie et al. 2019",
         asynchronous=True,
+        timing_only=True,
     ),
     SchemeInfo(
         FedBuffScheme,
@@ -220,6 +251,7 @@ BUILT_IN = (
         "asynchronous FL: the server applies every K buffered, staleness-scaled deltas",
         "Nguyen et al. 2022",
         asynchronous=True,
+        timing_only=True,
     ),
     SchemeInfo(
         EcavgScheme,
@@ -229,6 +261,7 @@ BUILT_IN = (
         trains_on_server_data=lambda settings: settings.server_data == "own",
         server_data_instead="server_data: uploaded",
         global_model=False,
+        timing_only=True,
     ),
     SchemeInfo(
         DistillFLScheme,
@@ -237,6 +270,7 @@ BUILT_IN = (
         "seed 003 conventional [1], seed 004 12-6",
         distils_on_server_data=True,
         uses_small_model=True,
+        timing_only=True,
     ),
     SchemeInfo(
         AsyncDistillFLScheme,
@@ -245,6 +279,7 @@ BUILT_IN = (
         "seed 003 proposed",
         distils_on_server_data=True,
         uses_small_model=True,
+        timing_only=True,
     ),
     SchemeInfo(
         GearScheme,
@@ -253,12 +288,14 @@ BUILT_IN = (
         "seed 004",
         distils_on_server_data=True,
         uses_small_model=True,
+        timing_only=_gear_timing_only,
     ),
     SchemeInfo(
         DeepEdgeScheme,
         "edgesim.schemes.deep_edge:run",
         "profiled, speed-proportional data-parallel training on a parameter server",
         "seed 002",
+        timing_only=True,
     ),
 )
 """The built-in schemes, one entry each, in the order of ``docs/schemes.md``."""

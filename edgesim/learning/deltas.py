@@ -9,11 +9,13 @@ since the worker pulled — the stale-update behaviour of asynchronous SGD
 
 from __future__ import annotations
 
-from edgesim.learning.weights import StateDict
+from edgesim.learning.weights import SizeOnly, StateDict
 
 
 def delta(new: StateDict, base: StateDict) -> StateDict:
     """``new - base`` key by key (integer buffers such as step counters too)."""
+    if isinstance(new, SizeOnly):
+        return new  # same keys and dtypes: the same bytes
     if new.keys() != base.keys():
         raise ValueError("the two states have different keys")
     return {key: (new[key] - base[key]).detach().clone() for key in new}
@@ -21,6 +23,8 @@ def delta(new: StateDict, base: StateDict) -> StateDict:
 
 def apply_delta(state: StateDict, update: StateDict, scale: float = 1.0) -> StateDict:
     """``state + scale × update``; integer buffers get the update unscaled."""
+    if isinstance(state, SizeOnly):
+        return state
     if state.keys() != update.keys():
         raise ValueError("the update does not match the model's keys")
     applied: StateDict = {}

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import torch
 
-from edgesim.learning.weights import StateDict
+from edgesim.learning.weights import SizeOnly, StateDict
 
 STALENESS_FUNCTIONS = ("constant", "polynomial", "hinge")
 
@@ -73,6 +73,8 @@ def mix(old: StateDict, client: StateDict, alpha_t: float) -> StateDict:
     """
     if not 0.0 <= alpha_t <= 1.0:
         raise ValueError(f"mixing weight alpha_t(={alpha_t}) must be in [0, 1]")
+    if isinstance(old, SizeOnly):
+        return old
     return {
         key: _combine(value, [(1.0 - alpha_t, value), (alpha_t, client[key])])
         for key, value in old.items()
@@ -92,6 +94,8 @@ def buffered_step(
         raise ValueError("a buffered step needs at least one delta")
     if len(deltas) != len(staleness):
         raise ValueError(f"{len(deltas)} deltas but {len(staleness)} staleness values")
+    if isinstance(server, SizeOnly):
+        return server
     scale = server_lr / len(deltas)
     weights = [scale * fedbuff_weight(tau) for tau in staleness]
     stepped: StateDict = {}

@@ -42,6 +42,17 @@ class BatchStream:
             cursor += self.batch_size
         return sizes
 
+    def skip(self, steps: int) -> None:
+        """Move on as ``steps`` batches would, drawing none (a timing-only run's training).
+
+        The sizes to come then match a real run's, so batch-size-dependent costs do too.
+        """
+        n = len(self.data)
+        for _ in range(steps):
+            if self._cursor >= n:
+                self._cursor = 0
+            self._cursor += self.batch_size
+
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._cursor >= len(self._order):
             self._order = torch.randperm(len(self.data), generator=self.generator)

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 StateDict = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class SizeOnly:
+    """The weights of a timing-only run: only their size on the wire, no tensors.
+
+    Averaging, mixing, deltas and copies of it are itself (the pure functions
+    here and in :mod:`~edgesim.learning.deltas` and :mod:`~edgesim.learning.staleness`
+    pass it through), so a protocol charges the same bytes without a torch op.
+    """
+
+    nbytes: int
+
 
 TENSOR_HEADER_BYTES = 64
 """Name, dtype and shape of one tensor in a serialised checkpoint."""
@@ -16,6 +30,8 @@ def weighted_average(states: Sequence[StateDict], weights: Sequence[float]) -> S
     """Average of state dicts weighted by ``weights`` (e.g. sample counts), key by key."""
     if not states:
         raise ValueError("cannot average zero models")
+    if isinstance(states[0], SizeOnly):
+        return states[0]
     if len(states) != len(weights):
         raise ValueError(f"{len(states)} models but {len(weights)} weights")
     total = float(sum(weights))
@@ -35,8 +51,12 @@ def weighted_average(states: Sequence[StateDict], weights: Sequence[float]) -> S
 
 def state_nbytes(state: StateDict) -> int:
     """Bytes to send ``state``: every tensor's numel × element size plus a small header each."""
+    if isinstance(state, SizeOnly):
+        return state.nbytes
     return sum(t.numel() * t.element_size() + TENSOR_HEADER_BYTES for t in state.values())
 
 
 def clone_state(state: StateDict) -> StateDict:
+    if isinstance(state, SizeOnly):
+        return state
     return {k: v.detach().clone() for k, v in state.items()}

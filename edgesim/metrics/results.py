@@ -167,12 +167,14 @@ def run_result(
     targets: list[float],
     primary_curve: str,
     stalled: dict[str, Any] | None = None,
+    timing_only: bool = False,
 ) -> dict[str, Any]:
     """The results entry of one run; targets are judged on ``primary_curve``.
 
     ``primary_curve`` is ``global`` for schemes with one global model, or
     :data:`DEVICES_MEAN` for schemes where each device uses its own model.
     ``stalled`` says when and why a run stopped before its protocol finished.
+    A ``timing_only`` run took no torch step: it has no curves and no accuracy.
     """
     curves = dict(sorted(recorder.curves.items()))
     if primary_curve == DEVICES_MEAN:
@@ -185,6 +187,7 @@ def run_result(
         "primary_curve": primary_curve,
         "sim_time_s": _r(end),
         "stalled": stalled,
+        "timing_only": timing_only,
         "final_accuracy": _r(primary[-1][1]) if primary else None,
         "time_to_accuracy_s": {str(t): time_to_accuracy(primary, t) for t in targets},
         "bytes": {

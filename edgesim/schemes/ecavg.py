@@ -45,7 +45,7 @@ from edgesim.config.scheme_settings import EcavgScheme
 from edgesim.errors import EdgesimError
 from edgesim.learning.datasets import Dataset, concat
 from edgesim.learning.training import BatchStream
-from edgesim.learning.weights import StateDict, weighted_average
+from edgesim.learning.weights import StateDict, clone_state, weighted_average
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -77,9 +77,7 @@ def run(rt: Runtime, spec: EcavgScheme) -> Process:
         yield from rt.wait(server, rt.env.all_of(jobs), f"round {round_number}: edges training")
         if round_number == 1:
             for edge in edges:
-                rt.recorder.counters[f"local_accuracy_before:{edge}"] = rt.local_accuracy(
-                    edge, local[edge]
-                )
+                note_local_accuracy(rt, "before", edge, local[edge])
         states, sizes, sent_at = zip(*(job.value for job in jobs), strict=True)
         global_model.load_state_dict(weighted_average(states, sizes))
         rt.observe("global", global_model, force=True)
@@ -106,7 +104,7 @@ def run(rt: Runtime, spec: EcavgScheme) -> Process:
             rt.observe("global", global_model, force=epoch == spec.server_epochs)
 
         # 4. Each edge takes the server's model and fine-tunes it locally.
-        state = {k: v.clone() for k, v in global_model.state_dict().items()}
+        state = clone_state(global_model.state_dict())
         updates = [
             rt.env.process(
                 update_and_finetune(rt, e, local[e], state, spec, round_number, sent_at[i])
@@ -116,7 +114,7 @@ def run(rt: Runtime, spec: EcavgScheme) -> Process:
         yield rt.env.all_of(updates)
         rt.recorder.count("rounds")
     for edge in edges:
-        rt.recorder.counters[f"local_accuracy_after:{edge}"] = rt.local_accuracy(edge, local[edge])
+        note_local_accuracy(rt, "after", edge, local[edge])
         rt.observe(f"device:{edge}", local[edge], force=True)
 
 
@@ -147,13 +145,19 @@ def update_and_finetune(
         [edge, rt.server], rt.send_state, rt.server, edge, state, f"round {round_number} model"
     )
     model.load_state_dict(received)
-    rt.recorder.counters[f"local_accuracy_received:{edge}"] = rt.local_accuracy(edge, model)
+    note_local_accuracy(rt, "received", edge, model)
     rt.observe(f"device:{edge}", model, force=True)
     for epoch in range(1, spec.finetune_epochs + 1):
         yield from rt.train_epoch(
             edge, model, f"round {round_number}: local fine-tune epoch {epoch}"
         )
         rt.observe(f"device:{edge}", model)
+
+
+def note_local_accuracy(rt: Runtime, when: str, edge: DeviceId, model: nn.Module) -> None:
+    """Counter ``local_accuracy_<when>:<edge>``; a timing-only run has no accuracy to note."""
+    if not rt.timing_only:
+        rt.recorder.counters[f"local_accuracy_{when}:{edge}"] = rt.local_accuracy(edge, model)
 
 
 def upload_training_data(rt: Runtime, edge: DeviceId) -> Process:

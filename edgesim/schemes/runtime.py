@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from edgesim.learning.training import (
     evaluate,
     train_steps,
 )
-from edgesim.learning.weights import StateDict, clone_state, state_nbytes
+from edgesim.learning.weights import SizeOnly, StateDict, clone_state, state_nbytes
 from edgesim.metrics.recorder import Recorder
 from edgesim.types import DeviceId, SimTime
 
@@ -59,6 +60,27 @@ class ModelKind:
 
     initial: nn.Module
     workload: Workload
+
+
+class StandInModel:
+    """A model of a timing-only run: what its steps cost and its size on the wire, no weights.
+
+    Weights loaded into it are dropped (they are a :class:`SizeOnly` anyway); it has
+    no parameters, so a :class:`LocalUpdate` anchored at it holds nothing.
+    """
+
+    def __init__(self, workload: Workload, state: SizeOnly):
+        self.edgesim_workload = workload
+        self._state = state
+
+    def state_dict(self) -> SizeOnly:
+        return self._state
+
+    def load_state_dict(self, state: object) -> None:
+        """Nothing to keep: a timing-only run's weights are only their size."""
+
+    def parameters(self) -> list[nn.Parameter]:
+        return []
 
 
 def training_seconds(profile: DeviceProfile, workload: Workload, sizes: list[int]) -> float:
@@ -105,6 +127,7 @@ class Runtime:
         seed: int,
         torch_device: str = "cpu",
         test_subsets: dict[str, Dataset] | None = None,
+        timing_only: bool = False,
     ):
         self.env = env
         self.seed = seed
@@ -120,6 +143,11 @@ class Runtime:
         self.batch_size = batch_size
         self.torch_device = torch_device
         self.models = models
+        self.timing_only = timing_only
+        self._stand_ins = {
+            kind: StandInModel(spec.workload, SizeOnly(state_nbytes(spec.initial.state_dict())))
+            for kind, spec in models.items()
+        }
         self._waits: dict[object, tuple[DeviceId, SimTime, str]] = {}
         self._streams = {
             holder: BatchStream(holding.train, batch_size, self.generator_for(holder, "batches"))
@@ -144,6 +172,8 @@ class Runtime:
         ``main`` is ``training.model`` (the global/large model); ``small`` is
         ``training.small_model`` (the distilled model of seeds 003/004).
         """
+        if self.timing_only:
+            return self._stand_ins[kind]  # holds no weights, so one serves every copy
         spec = self.models[kind]
         model = copy.deepcopy(spec.initial)
         model.edgesim_workload = spec.workload  # what one step of it costs a device
@@ -191,9 +221,11 @@ class Runtime:
             training_seconds(device.profile, workload_of(model), batches.upcoming_sizes(steps)),
             detail or f"train {steps} steps",
         )
-        loss = train_steps(model, batches, steps, self.optimizer, self.torch_device, update)
         self.recorder.count("train_steps", steps)
-        return loss
+        if self.timing_only:
+            batches.skip(steps)
+            return math.nan
+        return train_steps(model, batches, steps, self.optimizer, self.torch_device, update)
 
     def train_epoch(self, device_id: DeviceId, model: nn.Module, detail: str) -> Process:
         """One epoch over the device's own data, retried from the start after a failure.
@@ -229,7 +261,11 @@ class Runtime:
             forward_seconds(device.profile, workload_of(teacher), size, size) for size in sizes
         )
         yield from device.compute(seconds, detail or f"distil {steps} steps")
-        loss = distill_steps(
+        self.recorder.count("distill_steps", steps)
+        if self.timing_only:
+            batches.skip(steps)
+            return math.nan
+        return distill_steps(
             student,
             teacher,
             batches,
@@ -239,18 +275,20 @@ class Runtime:
             hard_label_weight,
             self.torch_device,
         )
-        self.recorder.count("distill_steps", steps)
-        return loss
 
     def validate(self, device_id: DeviceId, model: nn.Module, detail: str = "") -> Process:
-        """Accuracy on the device's own validation data, as part of a protocol (charged)."""
+        """Accuracy on the device's own validation data, as part of a protocol (charged).
+
+        NaN in a timing-only run: every comparison with it is false, so a protocol
+        that decides by it must be refused there (its registry flag says so).
+        """
         data = self.holdings[device_id].validation
         device = self.devices[device_id]
         yield from device.compute(
             forward_seconds(device.profile, workload_of(model), len(data), EVAL_BATCH),
             detail or "validate",
         )
-        return evaluate(model, data, self.torch_device)
+        return math.nan if self.timing_only else evaluate(model, data, self.torch_device)
 
     # ------------------------------------------------------------------ network
 
@@ -346,7 +384,10 @@ class Runtime:
         """Record test accuracy of ``model`` as curve ``name`` (free: the experimenter's view).
 
         Each test subset of ``observe.subsets`` is recorded too, as ``name@subset``.
+        A timing-only run observes nothing.
         """
+        if self.timing_only:
+            return
         if force or self.recorder.wants_observation(name, self.env.now):
             self.recorder.accuracy(
                 name, self.env.now, evaluate(model, self.test, self.torch_device), force

@@ -12,6 +12,7 @@ often it stalls.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -22,6 +23,23 @@ from scipy import stats
 from edgesim.report.facts import stall
 
 SWEEP_SCHEMA_VERSION = 1
+
+RUN_FIELDS = (
+    "label",
+    "scheme",
+    "final_accuracy",
+    "time_to_accuracy_s",
+    "bytes",
+    "devices",
+    "sim_time_s",
+    "stalled",
+    "counters",
+)
+"""The keys of a scheme run that :func:`aggregate` reads (through the metrics and ``stall``).
+
+A run file's digest (edgesim.sweep.store) keeps only these, so a metric that
+reads another key must add it here.
+"""
 
 
 @dataclass(frozen=True)
@@ -74,8 +92,14 @@ def mean_interval(values: list[float]) -> tuple[float | None, tuple[float, float
     if n == 1:
         return mean, None
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    half = _t975(n - 1) * sd / math.sqrt(n)
     return mean, (mean - half, mean + half)
+
+
+@functools.cache
+def _t975(degrees: int) -> float:
+    """Student's t 97.5 % quantile; cached: scipy takes ~0.1 ms a call, a sweep asks thousands."""
+    return float(stats.t.ppf(0.975, degrees))
 
 
 def aggregate(

@@ -9,10 +9,13 @@ the backend or the number of jobs. Local workers are started with ``spawn``
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
 from edgesim.errors import EdgesimError
@@ -49,13 +52,35 @@ def run_local(tasks: Sequence[RunTask], jobs: int, on_outcome: OnOutcome) -> Non
     pool.shutdown()
 
 
-def _ray_attempt(task: RunTask) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Shipment:
+    """A folder Ray sends to each node once (``runtime_env`` working_dir), minus ``excludes``.
+
+    Ray uploads it once per sweep and each node unpacks it once into a cache that
+    all its workers share; a task then runs in that copy.
+    """
+
+    folder: str
+    excludes: list[str]
+
+    def runtime_env(self) -> dict[str, Any]:
+        return {"working_dir": self.folder, "excludes": self.excludes}
+
+
+def _ray_attempt(task: RunTask, shipped: bool) -> dict[str, Any]:
+    """``attempt`` in a Ray worker; a shipped task's relative paths resolve in its working dir."""
     quiet_worker()
+    if shipped:
+        task = dataclasses.replace(task, base_dir=os.getcwd())
     return attempt(task)
 
 
 def run_ray(
-    tasks: Sequence[RunTask], address: str | None, jobs: int | None, on_outcome: OnOutcome
+    tasks: Sequence[RunTask],
+    address: str | None,
+    jobs: int | None,
+    on_outcome: OnOutcome,
+    shipment: Shipment | None = None,
 ) -> None:
     """Each run a Ray task (1 CPU) on the cluster at ``address``.
 
@@ -64,6 +89,8 @@ def run_ray(
     (``auto``: the cluster this machine belongs to; ``ray://host:10001``: a
     remote cluster through Ray Client; none: ``RAY_ADDRESS`` or a fresh local
     instance) and disconnects at the end. ``jobs`` caps the runs in flight.
+    With a ``shipment`` (only when this call connects: Ray ships a folder only then),
+    every task runs in Ray's copy of its folder.
     """
     try:
         import ray
@@ -73,10 +100,17 @@ def run_ray(
         ) from None
     started = not ray.is_initialized()
     if started:
+        env = None if shipment is None else shipment.runtime_env()
         try:
-            ray.init(address=address, logging_level=logging.WARNING)
+            ray.init(address=address, logging_level=logging.WARNING, runtime_env=env)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise EdgesimError(f"--address {address}: cannot connect to Ray: {exc}") from None
+    elif shipment is not None:
+        raise EdgesimError(
+            "ship_folder: Ray is already connected in this process, and Ray ships a folder "
+            "only when it connects; disconnect first (ray.shutdown()), or connect with "
+            f"ray.init(runtime_env={shipment.runtime_env()}) and leave ship_folder out"
+        )
     remote = ray.remote(num_cpus=1)(_ray_attempt)
     limit = jobs or len(tasks)
     queue = list(tasks)
@@ -85,7 +119,7 @@ def run_ray(
         while queue or running:
             while queue and len(running) < limit:
                 task = queue.pop(0)
-                running[remote.remote(task)] = task
+                running[remote.remote(task, shipment is not None)] = task
             done, _ = ray.wait(list(running), num_returns=1)
             for ref in done:
                 on_outcome(running.pop(ref), ray.get(ref))

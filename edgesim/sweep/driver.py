@@ -17,9 +17,9 @@ from typing import Any
 from edgesim.errors import EdgesimError
 from edgesim.io import write_json_atomic
 from edgesim.sweep.aggregate import aggregate
-from edgesim.sweep.backends import run_local, run_ray
+from edgesim.sweep.backends import Shipment, run_local, run_ray
 from edgesim.sweep.spec import RunTask, Sweep
-from edgesim.sweep.store import read_run, run_path, write_run
+from edgesim.sweep.store import read_digest, run_path, write_run
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def default_jobs() -> int:
 
 def pending_tasks(sweep: Sweep, out: Path) -> list[RunTask]:
     """Tasks without a valid run file in ``out`` (missing, partial, corrupt or stale)."""
-    return [task for task in sweep.tasks if read_run(out, task) is None]
+    return [task for task in sweep.tasks if read_digest(out, task) is None]
 
 
 def run_sweep(
@@ -85,17 +85,32 @@ def run_sweep(
     if backend == "local":
         run_local(pending, jobs or default_jobs(), on_outcome)
     elif backend == "ray":
-        run_ray(pending, address, jobs, on_outcome)
+        run_ray(pending, address, jobs, on_outcome, shipment_of(sweep, out))
     else:
         raise EdgesimError(f"--backend: unknown backend '{backend}'; valid: local, ray")
     return progress
 
 
+def shipment_of(sweep: Sweep, out: Path) -> Shipment | None:
+    """The base scenario's folder as a Ray working_dir (``ship_folder``), without ``out``."""
+    if not sweep.spec.ship_folder or not sweep.tasks:
+        return None
+    folder = Path(sweep.tasks[0].base_dir)
+    try:
+        inside = out.resolve().relative_to(folder)
+    except ValueError:
+        return Shipment(str(folder), [])
+    return Shipment(str(folder), [f"/{inside.as_posix()}/"] if inside.parts else [])
+
+
 def summarize(sweep: Sweep, out: Path) -> dict[str, Any]:
-    """Aggregate every finished run in ``out`` into ``sweep.json`` (written) and return it."""
+    """Aggregate every finished run in ``out`` into ``sweep.json`` (written) and return it.
+
+    The aggregate reads each run's digest: the run file without its series.
+    """
     run_files = {}
     for task in sweep.tasks:
-        data = read_run(out, task)
+        data = read_digest(out, task)
         if data is not None:
             run_files[(task.point.id, task.seed)] = data
     spec = sweep.spec

@@ -58,6 +58,11 @@ class SweepFile(Strict):
         max_length=MAX_RUNS,
         description="scenario seeds to run each point with",
     )
+    ship_folder: bool = Field(
+        default=False,
+        description="Ray: send the base scenario's folder to each node once (its working_dir); "
+        "relative paths in the scenario then resolve in that copy",
+    )
 
     @field_validator("vary")
     @classmethod
