@@ -105,7 +105,8 @@ class Proximal(LocalUpdate):
 
     def __init__(self, anchor: nn.Module, rho: float):
         self.rho = rho
-        self.anchor = [p.detach().clone() for p in anchor.parameters()]
+        # no copy of the weights when the term is off (FedAsync's default, on every update)
+        self.anchor = [p.detach().clone() for p in anchor.parameters()] if rho else []
 
     def objective(self, model: nn.Module, loss: torch.Tensor) -> torch.Tensor:
         if self.rho == 0:

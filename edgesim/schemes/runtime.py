@@ -146,7 +146,7 @@ class Runtime:
         self.timing_only = timing_only
         self._stand_ins = {
             kind: StandInModel(spec.workload, SizeOnly(state_nbytes(spec.initial.state_dict())))
-            for kind, spec in models.items()
+            for kind, spec in (models.items() if timing_only else ())
         }
         self._waits: dict[object, tuple[DeviceId, SimTime, str]] = {}
         self._streams = {
