@@ -122,13 +122,13 @@ def prepare(loaded: LoadedScenario) -> Prepared:
         raise ConfigError(loaded.source, [f"{field}: {exc}"]) from None
     spec = data.partition
     parts = scenario_partition(loaded, splits.train.y.numpy())
-    holders = sorted(parts)
+    position = {holder: i for i, holder in enumerate(sorted(parts))}
     holdings = {}
     for holder, indices in sorted(parts.items()):
         # The server's copy of a device's samples is split like the device's own
         # (same validation samples), so "the same data" means the same training set.
         like = spec.server_copies if holder == fleet.server and spec.server_copies else holder
-        rng = np.random.default_rng([scenario.seed, 0x7A11, holders.index(like)])
+        rng = np.random.default_rng([scenario.seed, 0x7A11, position[like]])
         train_idx, val_idx = train_validation_split(indices, data.validation_fraction, rng)
         holdings[holder] = Holding(splits.train.subset(train_idx), splits.train.subset(val_idx))
     training = scenario.training
@@ -398,7 +398,8 @@ def run_scenario(
     selected = select_schemes(loaded.scenario, schemes)
     if torch_device == "cuda" and not torch.cuda.is_available():
         raise EdgesimError("--device cuda: no CUDA device is available on this host")
-    configure_torch()
+    if not loaded.scenario.timing_only:  # takes no torch step; configuring imports a compiler
+        configure_torch()
     wall_start = time.perf_counter()
     prepared = prepare(loaded)
     runs = []

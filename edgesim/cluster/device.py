@@ -16,6 +16,7 @@ processes). Without a background task the share is always 1.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -65,7 +66,9 @@ class Device:
         self.up = True
         self.went_down = env.event()
         self.came_up = env.event()
-        self._cpu = simpy.Resource(env, capacity=1)
+        self._busy = False
+        self._turns: deque[simpy.Event] = deque()
+        """Work queued for the device (one accelerator), each waiting for its turn."""
         self._down_since: SimTime | None = None
         self._downs: list[tuple[SimTime, SimTime]] = []
         self._work: _Work | None = None
@@ -91,10 +94,8 @@ class Device:
         if not self.up:
             raise DeviceDown(self.id)
         went_down = self.went_down
-        with self._cpu.request() as slot:
-            granted = yield slot | went_down
-            if slot not in granted:
-                raise DeviceDown(self.id)
+        yield from self._take_turn(went_down)
+        try:
             work = self._work = _Work(detail)
             self._set_sharing(foreground=True)
             try:
@@ -110,6 +111,40 @@ class Device:
                 raise DeviceDown(self.id)
             for start, end in work.ran:
                 self.recorder.span(self.id, "compute", start, end, detail)
+        finally:
+            self._pass_turn()
+
+    def _take_turn(self, went_down: simpy.Event) -> Generator[simpy.Event, object, None]:
+        """Hold the device's one accelerator: at once if it is free, else in FIFO order.
+
+        Raises :class:`DeviceDown` if the device fails while this work queues.
+        """
+        if not self._busy:
+            self._busy = True
+            return
+        turn = self.env.event()
+        self._turns.append(turn)
+        try:
+            granted = yield turn | went_down
+        except BaseException:  # interrupted (a round deadline) or closed while queued
+            self._leave_queue(turn)
+            raise
+        if turn not in granted:
+            self._leave_queue(turn)
+            raise DeviceDown(self.id)
+
+    def _leave_queue(self, turn: simpy.Event) -> None:
+        if turn.triggered:  # the device was handed over meanwhile: hand it on
+            self._pass_turn()
+        else:
+            self._turns.remove(turn)
+
+    def _pass_turn(self) -> None:
+        """The work holding the device is over: the next in the queue gets it."""
+        if self._turns:
+            self._turns.popleft().succeed()
+        else:
+            self._busy = False
 
     def _progress(
         self, seconds: float, went_down: simpy.Event, work: _Work
@@ -123,8 +158,9 @@ class Device:
             share, since, changed = self.foreground_share(), self.env.now, self.share_changed
             done = self.env.timeout(remaining / share) if share > 0 else None
             work.since = since if share > 0 else None
+            wakes = [done, went_down, changed] if done else [went_down, changed]
             try:
-                outcome = yield (done | went_down | changed) if done else (went_down | changed)
+                outcome = yield simpy.AnyOf(self.env, wakes)
             finally:
                 work.since = None
                 if share > 0 and self.env.now > since:
@@ -178,7 +214,8 @@ class Device:
             self._background = background
         if policy is not None:
             self.policy = policy
-        if (self.foreground_share(), self.background_share()) != before:
+        changed = (self.foreground_share(), self.background_share()) != before
+        if changed and self.share_changed.callbacks:  # nobody waits: no event to process
             event, self.share_changed = self.share_changed, self.env.event()
             event.succeed()
 

@@ -11,6 +11,7 @@ network).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -22,6 +23,18 @@ from edgesim.cluster.flows import Flow, FlowSolver, ModelName, TransferAborted
 from edgesim.config.fleet import Link
 from edgesim.metrics.recorder import Recorder
 from edgesim.types import NodeId, SimTime
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A path between two nodes and what a flow over it crosses."""
+
+    nodes: tuple[NodeId, ...]
+    hops: tuple[tuple[str, str], ...]
+    """Each hop's link and direction (``up`` from its edge side to its core side)."""
+    links: tuple[str, ...]
+    latency: float
+    """The sum of the links' latencies, seconds."""
 
 
 @dataclass(eq=False)
@@ -65,9 +78,10 @@ class Network:
             capacity[(link.name, "down")] = link.down_bps / 8
         self.solver = FlowSolver(env, capacity, model)
         self._links_down: set[str] = set()
-        self._routes: dict[tuple[NodeId, NodeId], list[NodeId]] = {}
-        """Paths found since the links last changed: a search over a switch of N
-        devices costs O(N), and every round asks again."""
+        self._routes: dict[tuple[NodeId, NodeId], _Route] = {}
+        self._trees: dict[NodeId, dict[NodeId, NodeId | None]] = {}
+        """Routes found, and the breadth-first trees they were read from, since the
+        links last changed: every round asks for the same routes again."""
         self._transfers: dict[_Transfer, None] = {}
         """Transfers in progress, in start order (a dict: removal is O(1))."""
         self.restored = env.event()
@@ -75,28 +89,57 @@ class Network:
 
     def path(self, src: NodeId, dst: NodeId) -> list[NodeId]:
         """Fewest-hop path over links that are up; :class:`TransferAborted` if there is none."""
+        return list(self._route(src, dst).nodes)
+
+    def _route(self, src: NodeId, dst: NodeId) -> _Route:
         route = self._routes.get((src, dst))
         if route is None:
-            route = self._routes[(src, dst)] = self._search(src, dst)
+            route = self._routes[(src, dst)] = self._describe(self._search(src, dst))
         return route
 
     def _search(self, src: NodeId, dst: NodeId) -> list[NodeId]:
-        """A fewest-hop search; over the whole graph while every link is up.
+        """A fewest-hop path read off a breadth-first tree of one end, built once per root.
 
-        A filtered view tests every neighbour it passes, so one search past a
-        switch of N devices costs O(N) and a round of N transfers O(N²); the
-        plain graph meets in the middle in a few steps.
+        One search costs O(nodes + links) (past a switch of N devices, O(N)), so a
+        search per transfer would make a round of N transfers O(N²); a tree
+        serves every route from or to its root. The root is an end that has a
+        tree already, else the server, else the sender.
         """
-        usable = self.graph
-        if self._links_down:
-            usable = nx.subgraph_view(
-                self.graph,
-                filter_edge=lambda a, b: self.graph[a][b]["link"] not in self._links_down,
-            )
-        try:
-            return nx.shortest_path(usable, src, dst)
-        except nx.NetworkXNoPath:
-            raise TransferAborted(f"no route from {src} to {dst}: links down") from None
+        if src in self._trees or (dst not in self._trees and dst != self.server):
+            root, other, forward = src, dst, True
+        else:
+            root, other, forward = dst, src, False
+        tree = self._trees.get(root)
+        if tree is None:
+            tree = self._trees[root] = self._tree(root)
+        if other not in tree:
+            raise TransferAborted(f"no route from {src} to {dst}: links down")
+        nodes = [other]
+        while nodes[-1] != root:
+            nodes.append(tree[nodes[-1]])
+        return nodes[::-1] if forward else nodes
+
+    def _tree(self, root: NodeId) -> dict[NodeId, NodeId | None]:
+        """Each node reachable from ``root`` over links that are up → its parent towards it."""
+        parent: dict[NodeId, NodeId | None] = {root: None}
+        frontier, adjacency, down = deque([root]), self.graph.adj, self._links_down
+        while frontier:
+            node = frontier.popleft()
+            for neighbour, edge in adjacency[node].items():
+                if neighbour not in parent and edge["link"] not in down:
+                    parent[neighbour] = node
+                    frontier.append(neighbour)
+        return parent
+
+    def _describe(self, nodes: list[NodeId]) -> _Route:
+        """The flow solver's view of a path: each hop's link and direction, the latency."""
+        hops, links, latency = [], [], 0.0
+        for a, b in zip(nodes, nodes[1:], strict=False):
+            link = self.links[self.graph[a][b]["link"]]
+            hops.append((link.name, "up" if a == link.edge_side else "down"))
+            links.append(link.name)
+            latency += link.latency_s
+        return _Route(tuple(nodes), tuple(hops), tuple(links), latency)
 
     def transfer(
         self, src: NodeId, dst: NodeId, nbytes: int, what: str, raw_data: bool = False
@@ -110,22 +153,16 @@ class Network:
         down = self._down_end(src, dst)
         if down is not None:
             raise TransferAborted(f"{down} is down")
-        nodes = self.path(src, dst)
-        route, links, latency = [], [], 0.0
-        for a, b in zip(nodes, nodes[1:], strict=False):
-            link = self.links[self.graph[a][b]["link"]]
-            route.append((link.name, "up" if a == link.edge_side else "down"))
-            links.append(link.name)
-            latency += link.latency_s
-        flow = self.solver.start(route, nbytes, latency)
+        route = self._route(src, dst)
+        flow = self.solver.start(route.hops, nbytes, route.latency)
         transfer = _Transfer(
             flow,
-            tuple(nodes),
-            tuple(links),
+            route.nodes,
+            route.links,
             src,
             dst,
             nbytes,
-            self._is_upward(src, dst, route),
+            self._is_upward(src, dst, route.hops),
             raw_data,
             self.env.now,
             f"{what} {src}→{dst} {nbytes} B",
@@ -164,7 +201,7 @@ class Network:
             self._close(transfer, " (unfinished)")
             self.recorder.count("unfinished_transfers")
 
-    def _is_upward(self, src: NodeId, dst: NodeId, route: list[tuple[str, str]]) -> bool:
+    def _is_upward(self, src: NodeId, dst: NodeId, route: tuple[tuple[str, str], ...]) -> bool:
         """Towards the server is up, from it is down; otherwise the first hop's direction."""
         if self.server in (src, dst):
             return dst == self.server
@@ -175,7 +212,7 @@ class Network:
         if self._down_end(src, dst) is not None:
             return False
         try:
-            self.path(src, dst)
+            self._route(src, dst)
         except TransferAborted:
             return False
         return True
@@ -192,11 +229,13 @@ class Network:
     def link_down(self, name: str) -> None:
         self._links_down.add(name)
         self._routes.clear()
+        self._trees.clear()
         self._abort_where(lambda t: name in t.links, f"link {name} went down")
 
     def link_up(self, name: str) -> None:
         self._links_down.discard(name)
         self._routes.clear()
+        self._trees.clear()
         self._restored()
 
     def _restored(self) -> None:

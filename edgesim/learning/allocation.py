@@ -23,9 +23,9 @@ def apportion(total: int, weights: Mapping[str, float]) -> dict[str, int]:
     scale = sum(weights.values())
     quotas = {name: total * w / scale for name, w in weights.items()}
     shares = {name: math.floor(q) for name, q in quotas.items()}
-    order = list(weights)
+    order = {name: i for i, name in enumerate(weights)}
     left = total - sum(shares.values())
-    by_remainder = sorted(order, key=lambda n: (-(quotas[n] - shares[n]), order.index(n)))
+    by_remainder = sorted(order, key=lambda n: (-(quotas[n] - shares[n]), order[n]))
     for name in by_remainder[:left]:
         shares[name] += 1
     return shares
