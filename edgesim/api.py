@@ -134,29 +134,46 @@ def _folder(out: str | os.PathLike[str]) -> Path:
 
 
 def _loaded(
-    scenario: str | os.PathLike[str] | dict[str, Any] | Scenario, seed: int | None = None
+    scenario: str | os.PathLike[str] | dict[str, Any] | Scenario,
+    seed: int | None = None,
+    timing_only: bool | None = None,
 ) -> LoadedScenario:
     """A scenario file, a mapping written like one, or a ``Scenario``, validated and resolved.
 
     A mapping is checked exactly as a file is (relative paths in it are from
-    the working directory); ``seed`` replaces the scenario's before that.
+    the working directory); ``seed`` and ``timing_only`` replace the scenario's
+    before that, so a scheme that cannot run timing-only is refused as in a file.
     """
-    from edgesim.config import from_model, load_scenario, looks_like_sweep, validate_scenario
+    from edgesim.config import (
+        from_model,
+        looks_like_sweep,
+        scenario_from_yaml,
+        validate_scenario,
+    )
     from edgesim.config.scenario import Scenario
+    from edgesim.config.yaml_files import load_yaml
 
+    if timing_only is not None:
+        timing_only = checked("timing_only", bool, timing_only, strict=True)
     if isinstance(scenario, (str, os.PathLike)):
-        return load_scenario(scenario, seed=seed)
+        path = Path(scenario)
+        data = load_yaml(path)
+        if timing_only is not None and isinstance(data, dict):
+            data = {**data, "timing_only": timing_only}
+        return scenario_from_yaml(data, path, seed)
     if isinstance(scenario, Scenario):
+        update: dict[str, Any] = {}
         if seed is not None:
-            scenario = scenario.model_copy(
-                update={"seed": checked("seed", Seed, seed, strict=True)}
-            )
-        return from_model(scenario, "<Scenario>", Path.cwd())
+            update["seed"] = checked("seed", Seed, seed, strict=True)
+        if timing_only is not None:
+            update["timing_only"] = timing_only
+        return from_model(scenario.model_copy(update=update), "<Scenario>", Path.cwd())
     if isinstance(scenario, dict):
-        source = "<dict>" if seed is None else f"<dict> (with seed={seed})"
+        given = {k: v for k, v in (("seed", seed), ("timing_only", timing_only)) if v is not None}
+        source = "<dict>" + "".join(f" (with {k}={v})" for k, v in given.items())
         if looks_like_sweep(scenario):
             raise EdgesimError(f"{source}: this is a sweep (it has 'base:'); use edgesim.sweep")
-        data = scenario if seed is None else {**scenario, "seed": seed}
+        data = {**scenario, **given}
         return from_model(validate_scenario(data, source, Path.cwd()), source, Path.cwd())
     raise EdgesimError(
         "scenario: expected a path to a scenario file, a dict or an edgesim Scenario, "
@@ -169,6 +186,7 @@ def run(
     *,
     schemes: str | list[str] | None = None,
     seed: int | None = None,
+    timing_only: bool | None = None,
     device: str = "cpu",
     out: str | os.PathLike[str] | None = None,
     force: bool = False,
@@ -176,6 +194,9 @@ def run(
 ) -> Results:
     """Run the scenario's schemes (all, or those named by scheme or label), as ``edgesim run``.
 
+    ``timing_only`` replaces the scenario's ``timing_only`` (``None`` keeps it): True
+    runs as ``--timing-only`` (same clock, bytes and energy, no torch step, no
+    accuracy), False trains for real even if the file says otherwise.
     With ``out``, writes ``results.json`` and ``report.html`` there (and, with
     ``csv``, the tables as CSV), never over an input or a file edgesim did not
     write unless ``force``; the outputs are claimed before the run starts.
@@ -190,7 +211,7 @@ def run(
         raise EdgesimError("csv=True writes the tables into out: give out a folder")
     if device not in DEVICES:
         raise EdgesimError(f"device: unknown device {shown(device)}{did_you_mean(device, DEVICES)}")
-    loaded = _loaded(scenario, seed)
+    loaded = _loaded(scenario, seed, timing_only)
     folder = None if out is None else _folder(out)
     if folder is not None:
         inputs = (Path(scenario),) if isinstance(scenario, (str, os.PathLike)) else ()

@@ -12,9 +12,10 @@ import dataclasses
 import gc
 import logging
 import math
+import os
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,8 @@ from edgesim.config import LoadedScenario
 from edgesim.config.scenario import BackgroundTask, ObservedSubset, Scenario
 from edgesim.config.schemes import SchemeSpec, scheme_label
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
-from edgesim.learning.datasets import Dataset, load_dataset
+from edgesim.learning.batched import ClientBatcher
+from edgesim.learning.datasets import Dataset, DataSplits, load_dataset
 from edgesim.learning.flops import workload_of
 from edgesim.learning.models import build_model
 from edgesim.learning.partition import scenario_partition, train_validation_split
@@ -93,33 +95,101 @@ def select_schemes(scenario: Scenario, names: list[str] | None) -> list[SchemeSp
     return [s for s in scenario.schemes if s.scheme in names or scheme_label(s) in names]
 
 
-def configure_torch(threads: int = 1) -> None:
-    """Deterministic kernels on a fixed thread count, so accuracy does not depend on the host."""
+CUBLAS_WORKSPACE_CONFIG = ":4096:8"
+"""cuBLAS's workspace setting for reproducible results (CUDA Toolkit docs, cuBLAS §2.1.4
+"Results reproducibility"; torch's "Reproducibility" notes): read before the first cuBLAS
+call, which :func:`torch.use_deterministic_algorithms` otherwise refuses on CUDA."""
+
+
+def configure_torch(
+    threads: int = 1, device: str = "cpu", environ: MutableMapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Deterministic kernels on a fixed thread count, so accuracy does not depend on the host.
+
+    On CUDA also: cuBLAS's workspace (``CUBLAS_WORKSPACE_CONFIG``, unless the user
+    set it), cuDNN's deterministic algorithms without autotuning, and float32 kept
+    IEEE float32 (no TF32 in matmuls and convolutions). Call it before the first
+    CUDA kernel: cuBLAS reads its variable once. Returns the settings in force
+    (the results' ``meta.torch_settings``).
+    """
+    environ = os.environ if environ is None else environ
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(threads)
+    settings: dict[str, Any] = {"deterministic_algorithms": True, "threads": threads}
+    if device == "cuda":
+        environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cuda.matmul.fp32_precision = "ieee"
+        torch.backends.cudnn.conv.fp32_precision = "ieee"
+        settings |= {
+            "CUBLAS_WORKSPACE_CONFIG": environ["CUBLAS_WORKSPACE_CONFIG"],
+            "cudnn_deterministic": True,
+            "cudnn_benchmark": False,
+            "fp32_precision": "ieee",
+        }
+    return settings
 
 
-def prepare(loaded: LoadedScenario) -> Prepared:
-    scenario, fleet = loaded.scenario, loaded.fleet
-    data = scenario.data
-    path = str((loaded.base_dir / data.path).resolve()) if data.path else None
-    try:
-        splits = load_dataset(
-            absolute(data.dataset, loaded.base_dir),
-            path=path,
-            seed=scenario.seed,
-            test_fraction=data.test_fraction,
-            image_size=data.image_size,
-            grayscale=data.grayscale,
-            num_samples=data.synthetic.samples,
-            num_classes=data.synthetic.classes,
-            shape=data.synthetic.shape,
+def accuracy_notes(torch_device: str, batch_clients: bool) -> list[str]:
+    """Why accuracies may differ in the last bits from a CPU run's (the results' ``meta``).
+
+    Empty for the default (CPU, sequential): then every host gives the same bits.
+    Times, bytes and energy depend on neither, unless the protocol's timing depends
+    on accuracy (the schemes a timing-only run refuses).
+    """
+    notes = []
+    if torch_device == "cuda":
+        notes.append(
+            "cuda: deterministic on one GPU model, driver and torch version, but accuracies "
+            "and weights are not bit-identical to a cpu run or to another GPU model "
+            "(kernels sum in another order)"
         )
+    if batch_clients:
+        notes.append(
+            "batch_clients: clients of one architecture trained together (torch.func.vmap); "
+            "equal to sequential training within float rounding, not bit for bit"
+        )
+    return notes
+
+
+def dataset_arguments(loaded: LoadedScenario) -> dict[str, Any]:
+    """What :func:`load_data` passes to ``load_dataset``: the dataset name first, then its options.
+
+    Two scenarios with the same arguments load the same data, so a sweep loads
+    it once for all its runs that share them (edgesim.sweep.shared).
+    """
+    data = loaded.scenario.data
+    return {
+        "name": absolute(data.dataset, loaded.base_dir),
+        "path": str((loaded.base_dir / data.path).resolve()) if data.path else None,
+        "seed": loaded.scenario.seed,
+        "test_fraction": data.test_fraction,
+        "image_size": data.image_size,
+        "grayscale": data.grayscale,
+        "num_samples": data.synthetic.samples,
+        "num_classes": data.synthetic.classes,
+        "shape": data.synthetic.shape,
+    }
+
+
+def load_data(loaded: LoadedScenario) -> DataSplits:
+    """The scenario's dataset, split and standardised; a data file's mistake names its field."""
+    try:
+        return load_dataset(**dataset_arguments(loaded))
     except ConfigError:
         raise
     except EdgesimError as exc:  # a data file the pre-flight could not judge from its header
-        field = "data.path" if data.path else "data.dataset"
+        field = "data.path" if loaded.scenario.data.path else "data.dataset"
         raise ConfigError(loaded.source, [f"{field}: {exc}"]) from None
+
+
+def prepare(loaded: LoadedScenario, splits: DataSplits | None = None) -> Prepared:
+    """What the schemes share; ``splits``: the data :func:`load_data` gave, if loaded already."""
+    scenario, fleet = loaded.scenario, loaded.fleet
+    data = scenario.data
+    if splits is None:
+        splits = load_data(loaded)
     spec = data.partition
     parts = scenario_partition(loaded, splits.train.y.numpy())
     position = {holder: i for i, holder in enumerate(sorted(parts))}
@@ -277,12 +347,21 @@ def run_scheme(
     spec: SchemeSpec,
     torch_device: str = "cpu",
     on_accuracy: ProgressCallback | None = None,
+    batch_clients: bool = False,
 ) -> dict[str, Any]:
-    """One scheme on a fresh cluster; returns its ``runs[]`` entry."""
+    """One scheme on a fresh cluster; returns its ``runs[]`` entry.
+
+    ``batch_clients``: train clients of one architecture together
+    (:class:`~edgesim.learning.batched.ClientBatcher`); the same timeline, bytes and
+    energy, accuracies within float rounding of the default sequential training.
+    """
     scenario, fleet = loaded.scenario, loaded.fleet
     label = scheme_label(spec)
     env = Clock(label=label)
-    recorder = Recorder(min_observe_interval_s=scenario.observe.min_interval_s)
+    recorder = Recorder(
+        min_observe_interval_s=scenario.observe.min_interval_s,
+        keep_details=scenario.observe.timeline,
+    )
     if on_accuracy is not None:
         recorder.on_accuracy = lambda _model, t, acc: on_accuracy(label, t, acc)
     devices = {d.id: Device(env, d.id, d.profile, recorder) for d in fleet.devices}
@@ -317,6 +396,10 @@ def run_scheme(
         for member in scenario.members(spec.device)
     ]
     training = scenario.training
+    optimizer = Optimizer(training.lr, training.momentum, training.weight_decay)
+    batcher = None
+    if batch_clients and not scenario.timing_only:
+        batcher = ClientBatcher(optimizer, torch_device)
     runtime = Runtime(
         env=env,
         devices=devices,
@@ -326,12 +409,13 @@ def run_scheme(
         holdings=prepared.holdings,
         test=prepared.test,
         models=prepared.models,
-        optimizer=Optimizer(training.lr, training.momentum, training.weight_decay),
+        optimizer=optimizer,
         batch_size=training.batch_size,
         seed=scenario.seed,
         torch_device=torch_device,
         test_subsets=prepared.test_subsets,
         timing_only=scenario.timing_only,
+        batcher=batcher,
     )
     info = scheme_info(spec.scheme)
     finished = env.process(info.start(runtime, spec))
@@ -351,6 +435,8 @@ def run_scheme(
     for task in tasks:
         task.close(end)
     recorder.end(end)
+    if batcher is not None:
+        log.info("%s: trainings batched, sequential, dropped: %s", label, batcher.counts)
     return run_result(
         scheme=spec.scheme,
         label=label,
@@ -361,6 +447,7 @@ def run_scheme(
         targets=list(scenario.targets),
         primary_curve="global" if info.global_model else DEVICES_MEAN,
         stalled=stalled,
+        timeline=scenario.observe.timeline,
     )
 
 
@@ -392,20 +479,32 @@ def run_scenario(
     torch_device: str = "cpu",
     on_accuracy: ProgressCallback | None = None,
     on_run_done: Callable[[dict[str, Any]], None] | None = None,
+    data: DataSplits | None = None,
+    batch_clients: bool = False,
 ) -> dict[str, Any]:
-    """All (or the named) schemes of a scenario → the results dict."""
-    check_names(loaded)
+    """All (or the named) schemes of a scenario → the results dict.
+
+    ``batch_clients``: see :func:`run_scheme` (opt-in; ``meta.accuracy_notes`` says so).
+
+    ``data``: the scenario's dataset from :func:`load_data`, loaded by whoever
+    also ran :func:`check_names` on this scenario (a sweep's driver, once for many
+    runs on a Ray cluster). No data file is then read here, and neither are the
+    checks repeated: they read the data files, which this machine may not have.
+    """
+    if data is None:
+        check_names(loaded)
     selected = select_schemes(loaded.scenario, schemes)
     if torch_device == "cuda" and not torch.cuda.is_available():
         raise EdgesimError("--device cuda: no CUDA device is available on this host")
-    if not loaded.scenario.timing_only:  # takes no torch step; configuring imports a compiler
-        configure_torch()
+    settings, timing = {}, loaded.scenario.timing_only
+    if not timing:  # takes no torch step; configuring imports a compiler
+        settings = configure_torch(device=torch_device)
     wall_start = time.perf_counter()
-    prepared = prepare(loaded)
+    prepared = prepare(loaded, data)
     runs = []
     for spec in selected:
         log.info("running %s", scheme_label(spec))
-        run = run_scheme(loaded, prepared, spec, torch_device, on_accuracy)
+        run = run_scheme(loaded, prepared, spec, torch_device, on_accuracy, batch_clients)
         runs.append(run)
         if on_run_done is not None:
             on_run_done(run)
@@ -419,6 +518,8 @@ def run_scenario(
             "python": platform.python_version(),
             "host": platform.node(),
             "torch_device": torch_device,
+            "torch_settings": settings,
+            "accuracy_notes": [] if timing else accuracy_notes(torch_device, batch_clients),
             "wall_time_s": round(time.perf_counter() - wall_start, 3),
         },
     }

@@ -177,11 +177,11 @@ def devices(results: dict[str, Any]) -> Table:
 
 
 def timeline(results: dict[str, Any]) -> Table:
-    """One row per span of ``runs[].timeline``, in its order (by start)."""
+    """One row per span of ``runs[].timeline``, in its order (by start); none without one."""
     rows = [
         dict(zip(TIMELINE_COLUMNS, (run["label"], *span), strict=True))
         for run in results["runs"]
-        for span in run["timeline"]
+        for span in run.get("timeline", [])
     ]
     return Table(TIMELINE_COLUMNS, rows)
 

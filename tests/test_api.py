@@ -133,6 +133,29 @@ def test_a_path_and_a_scenario_object_run_like_the_dict(from_dict, tmp_path):
     assert reseeded.raw["runs"] == again.raw["runs"]
 
 
+def test_timing_only_replaces_the_scenarios_setting(from_dict, tmp_path):
+    """True runs without torch on the same clock; False trains a file that says timing-only."""
+    timed = edgesim.run(_small(), schemes="fedavg", timing_only=True)
+    assert timed.raw["scenario"]["timing_only"] is True
+    [run], [real] = timed.raw["runs"], from_dict.raw["runs"][:1]
+    assert run["timing_only"] is True and run["curves"] == [] and run["final_accuracy"] is None
+    for key in ("sim_time_s", "bytes", "devices", "timeline"):
+        assert run[key] == real[key], key
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**_small(), "timing_only": True}), encoding="utf-8")
+    trained = edgesim.run(path, schemes="fedavg", timing_only=False)
+    assert trained.raw["runs"] == from_dict.raw["runs"][:1]
+    scenario = load_scenario(path).scenario
+    assert edgesim.run(scenario, schemes="fedavg", timing_only=False).raw["runs"] == [real]
+    assert edgesim.run(scenario, schemes="fedavg").raw["runs"] == [run]
+
+
+def test_timing_only_refuses_a_scheme_whose_timing_is_accuracys():
+    scenario = {**_small(), "schemes": [{"scheme": "gear", "rounds": 2, "switch": "auto"}]}
+    with pytest.raises(EdgesimError, match=r"schemes\[0\]: scheme 'gear' cannot run timing-only"):
+        edgesim.run(scenario, timing_only=True)
+
+
 SUBPACKAGE_FIRST = """
 import edgesim.sweep.worker, edgesim.sweep.driver as driver
 import edgesim, inspect
@@ -188,6 +211,7 @@ def test_plain_python_gives_the_summary_of_edgesim_run(tmp_path):
         (TINY, {"schemes": ["fedavgg"]}, "did you mean 'fedavg'"),
         (TINY, {"seed": -1}, r"<dict> \(with seed=-1\):\n  - seed: Input should be greater"),
         (TINY, {"device": "gpu"}, "device: unknown device 'gpu'"),
+        (TINY, {"timing_only": 1}, r"timing_only: Input should be a valid boolean \(got 1\)"),
         (TINY, {"schemes": [3]}, "schemes: Input should be a valid string"),
         (TINY, {"schemes": []}, "schemes: List should have at least 1 item"),
         (TINY, {"csv": True}, "csv=True writes the tables into out"),

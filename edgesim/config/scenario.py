@@ -277,6 +277,10 @@ class Observe(Strict):
     subsets: dict[Name, ObservedSubset] = Field(
         default_factory=dict, description="named parts of the test set, each also observed"
     )
+    timeline: bool = Field(
+        default=True,
+        description="keep every span in the results' timeline (false for fleets of thousands)",
+    )
 
 
 # --------------------------------------------------------------------------- background load

@@ -168,6 +168,7 @@ def run_result(
     primary_curve: str,
     stalled: dict[str, Any] | None = None,
     timing_only: bool = False,
+    timeline: bool = True,
 ) -> dict[str, Any]:
     """The results entry of one run; targets are judged on ``primary_curve``.
 
@@ -175,13 +176,15 @@ def run_result(
     :data:`DEVICES_MEAN` for schemes where each device uses its own model.
     ``stalled`` says when and why a run stopped before its protocol finished.
     A ``timing_only`` run took no torch step: it has no curves and no accuracy.
+    Without ``timeline`` (``observe.timeline: false``) the entry has no
+    ``timeline``; the devices' totals are computed from every span all the same.
     """
     curves = dict(sorted(recorder.curves.items()))
     if primary_curve == DEVICES_MEAN:
         curves[DEVICES_MEAN] = devices_mean_curve(recorder)
     primary = curves.get(primary_curve, [])
     total = recorder.bytes_up + recorder.bytes_down
-    return {
+    result = {
         "scheme": scheme,
         "label": label,
         "primary_curve": primary_curve,
@@ -203,9 +206,11 @@ def run_result(
             {"model": name, "points": [[_r(t), _r(a)] for t, a in points]}
             for name, points in curves.items()
         ],
-        "timeline": [
+    }
+    if timeline:
+        result["timeline"] = [
             [s.device, s.kind, _r(s.start), _r(s.end), s.detail]
             for s in sorted(recorder.spans, key=lambda s: (s.start, s.device, s.kind, s.end))
-        ],
-        "counters": {k: _r(v) for k, v in sorted(recorder.counters.items())},
-    }
+        ]
+    result["counters"] = {k: _r(v) for k, v in sorted(recorder.counters.items())}
+    return result

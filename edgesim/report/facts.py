@@ -23,7 +23,7 @@ from edgesim.report import fmt
 Points = list[tuple[float, float]]
 
 AGGREGATE_ABOVE = 40
-"""Above this many devices, per-device views show one row or bar per profile instead."""
+"""Above this many devices, per-device views show one row, bar or box per group instead."""
 
 
 def run_names(runs: Sequence[dict]) -> list[str]:
@@ -129,10 +129,57 @@ def profiles(scenario: dict) -> dict[str, str]:
     return {str(d.get("id")): str(d.get("profile", "?")) for d in scenario.get("devices") or []}
 
 
-def profile_order(scenario: dict, devices: Sequence[str] = ()) -> list[str]:
-    """Profiles in the order the scenario first lists them (then any only seen in runs)."""
-    known = profiles(scenario)
-    return list(dict.fromkeys([*known.values(), *(known.get(d, "?") for d in devices)]))
+def device_groups(scenario: dict) -> dict[str, str]:
+    """Each device's group in the aggregated views of a big fleet, in the scenario's order.
+
+    A group is a profile: devices of one profile cost the same per step. Where devices
+    of one profile sit behind different kinds of access link (Jetsons on Ethernet and
+    on Wi-Fi), the link splits them ("jetson-nano on wifi-5"), since the link sets
+    their transfer times and so their waiting. A server is never grouped with clients:
+    waiting for them is what it does, and it would widen their spread.
+    """
+    devices = scenario.get("devices") or []
+    access: dict[str, str] = {}
+    for link in scenario.get("links") or []:
+        access.setdefault(str(link.get("edge_side")), str(link.get("profile", "?")))
+    links_of: dict[str, set[str]] = {}
+    clients_of: set[str] = set()
+    for d in devices:
+        profile = str(d.get("profile", "?"))
+        links_of.setdefault(profile, set()).add(access.get(str(d.get("id")), ""))
+        if d.get("role") != "server":
+            clients_of.add(profile)
+    groups = {}
+    for d in devices:
+        device, profile = str(d.get("id")), str(d.get("profile", "?"))
+        name = profile
+        if len(links_of[profile]) > 1 and access.get(device):
+            name = f"{profile} on {access[device]}"
+        if d.get("role") == "server" and profile in clients_of:
+            name = f"{name} (server)"
+        groups[device] = name
+    return groups
+
+
+def timing_only(run: dict, scenario: dict) -> bool:
+    """Whether the run took no torch step, so it has no accuracy (docs/results.md).
+
+    Results older than the run's own flag carry the scenario's, or neither.
+    """
+    flag = run.get("timing_only")
+    return bool(scenario.get("timing_only")) if flag is None else bool(flag)
+
+
+def all_timing_only(scenario: dict, runs: Sequence[dict]) -> bool:
+    """True when there are runs and none of them recorded accuracy."""
+    return bool(runs) and all(timing_only(run, scenario) for run in runs)
+
+
+def group_order(device_group: dict[str, str], devices: Sequence[str] = ()) -> list[str]:
+    """Profiles or groups in the order the scenario first lists them, then any only in runs."""
+    return list(
+        dict.fromkeys([*device_group.values(), *(device_group.get(d, "?") for d in devices)])
+    )
 
 
 def update_sizes(scenario: dict) -> str:

@@ -7,6 +7,14 @@ the network and its traffic; energy; and, when runs from several files are
 combined, each metric across settings and seeds. Every part is built from the
 results dict alone (docs/results.md); :mod:`edgesim.report.page` makes it one
 self-contained, escaped, byte-stable file.
+
+Two kinds of run change the page. A timing-only run has no accuracy: the page says
+so at the top, and leaves out the accuracy charts and columns rather than drawing
+them empty. Above :data:`edgesim.report.facts.AGGREGATE_ABOVE` devices a row or bar
+per device would be thinner than a pixel and the page megabytes long, so per-device
+views become per-group ones (:func:`edgesim.report.facts.device_groups`): how many
+of a group's devices did what over time, its mean device, and the spread of its
+devices as boxes; the page then grows with the number of groups, not of devices.
 """
 
 from __future__ import annotations
@@ -18,13 +26,15 @@ from pathlib import Path
 from edgesim.report import facts, fmt
 from edgesim.report.figures.accuracy import accuracy_bytes_figure, accuracy_time_figure
 from edgesim.report.figures.breakdown import breakdown_figure
+from edgesim.report.figures.distribution import ENERGY, TIME_QUANTITIES, distribution_figure
 from edgesim.report.figures.energy import energy_by_profile_figure, energy_per_device_figure
 from edgesim.report.figures.network import link_traffic_figure, topology, topology_figure
 from edgesim.report.figures.spread import Metric, Point, spread_figure
 from edgesim.report.figures.timeline import (
+    ACTIVITY_BINS,
     activity_figure,
+    group_activity,
     idle_spans,
-    profile_activity,
     spans_of,
     timeline_figure,
     timeline_spans,
@@ -46,9 +56,10 @@ def report_page(results: dict) -> str:
     detailed = _detailed(scenario, runs)
     detail_runs = [runs[i] for i in detailed]
     detail_names = [names[i] for i in detailed]
-    sections = [
-        Section("summary", "Summary", summary_table(scenario, runs, names)),
-        Section("accuracy", "Accuracy", _accuracy(scenario, runs, names)),
+    sections = [Section("summary", "Summary", summary_table(scenario, runs, names))]
+    if not facts.all_timing_only(scenario, runs):
+        sections.append(Section("accuracy", "Accuracy", _accuracy(scenario, runs, names)))
+    sections += [
         Section("timeline", "Timeline", _timelines(scenario, detail_runs, detail_names)),
         Section("time", "Where time goes", _breakdown(scenario, detail_runs, detail_names)),
         Section("network", "Network", _network(scenario, detail_runs, detail_names)),
@@ -95,7 +106,7 @@ def _header(results: dict, names: Sequence[str]) -> str:
         ("Training", _describe(scenario.get("training") or {})),
         ("Model update", facts.update_sizes(scenario)),
         ("Seed", scenario.get("seed", "—")),
-        ("Targets", ", ".join(f"{float(t):g}" for t in scenario.get("targets") or []) or "—"),
+        ("Targets", _targets(scenario, runs)),
         ("Runs", ", ".join(names) or "—"),
         ("edgesim", meta.get("edgesim_version", "?")),
         ("torch", f"{meta.get('torch_version', '?')} on {meta.get('torch_device', '?')}"),
@@ -113,9 +124,38 @@ def _header(results: dict, names: Sequence[str]) -> str:
     return (
         f"<header>\n<h1>{text(scenario.get('name', 'unnamed scenario'))}</h1>\n"
         f"<p>{text(scenario.get('description') or '')}</p>\n"
-        f'<p class="verdict"><strong>Verdict.</strong> {text(sentences)}</p>\n'
+        + _timing_only_note(scenario, runs, names)
+        + f'<p class="verdict"><strong>Verdict.</strong> {text(sentences)}</p>\n'
         f'<dl class="facts">\n{rows}\n</dl>\n</header>'
     )
+
+
+def _timing_only_names(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> list[str]:
+    return [n for n, run in zip(names, runs, strict=True) if facts.timing_only(run, scenario)]
+
+
+def _timing_only_note(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    """The banner of a page with timing-only runs: why there is no accuracy to read."""
+    timed = _timing_only_names(scenario, runs, names)
+    if not timed:
+        return ""
+    which = (
+        "Every run here is timing-only"
+        if len(timed) == len(runs)
+        else f"Timing-only: {', '.join(timed)}"
+    )
+    return (
+        f'<p class="timing-only"><strong>No accuracy recorded.</strong> {text(which)}: '
+        "its protocol ran on the same clock, cost model, network, failures and energy "
+        "as a real run, but took no torch step, so there are no accuracy curves or "
+        "targets; it is judged on simulated time, traffic, waiting and energy.</p>\n"
+    )
+
+
+def _targets(scenario: dict, runs: Sequence[dict]) -> str:
+    if facts.all_timing_only(scenario, runs):
+        return "none judged (timing-only: no accuracy)"
+    return ", ".join(f"{float(t):g}" for t in scenario.get("targets") or []) or "—"
 
 
 def _describe(settings: dict, prefix: str = "") -> str:
@@ -132,10 +172,15 @@ def _describe(settings: dict, prefix: str = "") -> str:
 
 
 def _accuracy(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
+    """Accuracy charts; timing-only runs are named and drawn nowhere (they have no curve)."""
     targets = facts.targets(scenario, runs)
+    timed = _timing_only_names(scenario, runs, names)
     over_time = accuracy_time_figure(runs, names, targets, per_device=not _big(scenario))
     over_bytes, left_out = accuracy_bytes_figure(runs, names, targets)
-    parts = [
+    parts = (
+        [note(f"Not drawn, timing-only (no accuracy): {text(', '.join(timed))}.")] if timed else []
+    )
+    parts += [
         "<h3>Over simulated time</h3>",
         figure_html("fig-accuracy", over_time),
         note(
@@ -156,15 +201,16 @@ def _accuracy(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str
 
 
 def _timelines(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
-    device_profile = facts.profiles(scenario)
     order = [str(d.get("id")) for d in scenario.get("devices") or []]
+    big = _big(scenario)
     parts = []
-    if _big(scenario):
+    if big:
         parts.append(
             note(
-                f"{len(order)} devices: more than {facts.AGGREGATE_ABOVE}, so each profile is "
-                "one panel showing how many of its devices were in each activity over time "
-                "(a device training while it transfers counts in both)."
+                f"{len(order)} devices: more than {facts.AGGREGATE_ABOVE}, so each group of "
+                "devices (a profile, split by access link where that differs) is one panel "
+                "showing how many of its devices were in each activity over time, in "
+                f"{ACTIVITY_BINS} bins (a device training while it transfers counts in both)."
             )
         )
     else:
@@ -179,12 +225,22 @@ def _timelines(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> st
         parts.append(f"<h3>{text(name)}{stall_tag(run)}</h3>")
         spans = spans_of(run.get("timeline") or [])
         if not spans:
-            parts.append(note("No timeline events recorded."))
+            parts.append(
+                note(
+                    "No timeline events recorded"
+                    + (
+                        "; the per-group boxes under “Where time goes” are the devices' totals."
+                        if big
+                        else "."
+                    )
+                )
+            )
             continue
         end = max(float(run.get("sim_time_s") or 0.0), max(s.end for s in spans))
-        if _big(scenario):
-            devices = {d: device_profile.get(d, "?") for d in order or (run.get("devices") or {})}
-            centres, activity = profile_activity(spans, devices, end)
+        if big:
+            groups = facts.device_groups(scenario)
+            devices = {d: groups.get(d, "?") for d in order or (run.get("devices") or {})}
+            centres, activity = group_activity(spans, devices, end)
             counts = Counter(devices.values())
             parts.append(
                 figure_html(f"fig-timeline-{i}", activity_figure(centres, activity, counts))
@@ -198,15 +254,32 @@ def _timelines(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> st
 
 
 def _breakdown(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
-    per_profile = facts.profiles(scenario) if _big(scenario) else None
-    return figure_html("fig-breakdown", breakdown_figure(runs, names, per_profile)) + note(
-        "Each device's run split into the state it was in, as shares of the run, one group "
-        "per run" + (" (the mean device of each profile)" if per_profile else "") + ". A "
-        "device is in one state at a time, the first that applies of down, compute, send, "
-        "receive, wait and idle, so a bar adds up to the whole run; compute is split into "
-        "useful work, work lost (to failures or deadlines) and background tasks. Hover for "
-        "seconds."
-    )
+    groups = facts.device_groups(scenario) if _big(scenario) else None
+    parts = [
+        figure_html("fig-breakdown", breakdown_figure(runs, names, groups)),
+        note(
+            "Each device's run split into the state it was in, as shares of the run, one "
+            "group per run" + (" (the mean device of each group)" if groups else "") + ". A "
+            "device is in one state at a time, the first that applies of down, compute, send, "
+            "receive, wait and idle, so a bar adds up to the whole run; compute is split into "
+            "useful work, work lost (to failures or deadlines) and background tasks. Hover "
+            "for seconds."
+        ),
+    ]
+    if groups:
+        parts += [
+            "<h3>Spread within each group</h3>",
+            figure_html(
+                "fig-distribution", distribution_figure(runs, names, groups, TIME_QUANTITIES)
+            ),
+            note(
+                "Seconds each device of a group spent in a state, one box per group and run: "
+                "lowest to highest (whiskers), the middle half (box), the median (line) and "
+                "the mean (dashed); the number of devices is in brackets. A state no device "
+                "was in is left out. Hover a box for its numbers."
+            ),
+        ]
+    return "\n".join(parts)
 
 
 def _network(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
@@ -232,25 +305,28 @@ def _network(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
 
 
 def _energy(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
-    device_profile = facts.profiles(scenario)
-    profiles = facts.profile_order(scenario, [d for run in runs for d in run.get("devices") or {}])
+    big = _big(scenario)
+    device_group = facts.device_groups(scenario) if big else facts.profiles(scenario)
+    groups = facts.group_order(device_group, [d for run in runs for d in run.get("devices") or {}])
     totals = ", ".join(
         f"{name} {fmt.energy(value)}"
         for name, run in zip(names, runs, strict=True)
         if (value := facts.total_energy(run)) is not None
     )
+    per_device = (
+        distribution_figure(runs, names, device_group, [ENERGY])
+        if big
+        else energy_per_device_figure(runs, names)
+    )
     return "\n".join(
         [
-            figure_html(
-                "fig-energy", energy_by_profile_figure(runs, names, device_profile, profiles)
-            ),
-            figure_html(
-                "fig-energy-devices",
-                energy_per_device_figure(runs, names, device_profile, per_profile=_big(scenario)),
-            ),
+            figure_html("fig-energy", energy_by_profile_figure(runs, names, device_group, groups)),
+            figure_html("fig-energy-devices", per_device),
             note(
                 "Energy integrates each profile's idle, compute and transmit power over the "
-                f"timeline (a down device draws nothing). Totals: {text(totals) or '—'}."
+                "timeline (a down device draws nothing)."
+                + (" Below it, how device energy spreads within each group." if big else "")
+                + f" Totals: {text(totals) or '—'}."
             ),
         ]
     )
@@ -289,12 +365,20 @@ def spread_points(scenario: dict, runs: Sequence[dict]) -> list[Point]:
     return points
 
 
+ACCURACY_METRICS = ("final_accuracy", "time_to_first_target")
+
+
 def _across(scenario: dict, runs: Sequence[dict]) -> str:
     points = spread_points(scenario, runs)
     settings = len({p.x for p in points})
     seeds = len({p.seed for p in points})
     stalled = sum(1 for p in points if p.stalled)
-    fig = spread_figure(points, SPREAD_METRICS, "scenario" if settings > 1 else "")
+    metrics = [
+        m
+        for m in SPREAD_METRICS
+        if not (facts.all_timing_only(scenario, runs) and m.key in ACCURACY_METRICS)
+    ]
+    fig = spread_figure(points, metrics, "scenario" if settings > 1 else "")
     return figure_html("fig-across", fig) + note(
         f"{len(runs)} runs from {settings} scenario(s) and {seeds} seed(s)"
         + (f", {stalled} of them stalled" if stalled else "")

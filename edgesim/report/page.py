@@ -47,6 +47,7 @@ dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.15rem 
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
 p.verdict { background: #f5f8fc; border-left: 4px solid #1f5fa8; padding: 0.7rem 1rem; }
+p.timing-only { background: #fff8e1; border-left: 4px solid #c77c00; padding: 0.7rem 1rem; }
 .scroll { overflow-x: auto; }
 table.summary { border-collapse: collapse; font-size: 0.85rem; }
 table.summary th, table.summary td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; }

@@ -11,7 +11,9 @@ carry more than the report reads (``schemes``, ``meta``, a sweep run's ``sweep``
 
 Keys every schema-1 writer has written are required; those added later (``stalled``,
 ``bytes_curve``, a device's ``background_s`` and ``deadline_misses``, the scenario's
-``model_bytes``) may be absent, so older results still render. Types are strict (a
+``model_bytes``) may be absent, so older results still render. A run's ``timeline``
+may be absent too: a fleet of thousands may leave it out, and the report then draws
+what the per-device totals show. Types are strict (a
 number written as a string is refused) because the report renders the dict as loaded,
 not these models.
 """
@@ -131,7 +133,7 @@ class Run(_Read):
     bytes_curve: list[BytesPoint] | None = None
     devices: dict[str, DeviceStats]
     curves: list[Curve]
-    timeline: list[Span]
+    timeline: list[Span] | None = None
     counters: Counters
 
     @field_validator("time_to_accuracy_s")

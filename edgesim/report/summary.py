@@ -1,7 +1,8 @@
 """The summary table: one row per run, one column per question, the best marked.
 
-Columns come in groups (accuracy, traffic, waiting, cost and failures) under a
-two-row header. A column's best value is marked only when runs differ in it; a
+Columns come in groups (accuracy, time, traffic, waiting, cost and failures) under a
+two-row header; when no run recorded accuracy (timing-only runs) its columns are left
+out rather than filled with dashes. A column's best value is marked only when runs differ in it; a
 missing value (a target never reached, a figure not recorded) reads "—". A stalled
 run is flagged next to its name and never marked best: its figures are those of a
 run cut short, so only runs that finished compete for the marks.
@@ -39,7 +40,7 @@ def columns(scenario: dict, runs: Sequence[dict]) -> list[Column]:
         found = facts.worst_wait(run, scenario)
         return None if found is None else found[1]
 
-    cols = [
+    accuracy = [
         Column("Accuracy", "Final", lambda r: r.get("final_accuracy"), fmt.percent, max),
         *(
             Column(
@@ -51,7 +52,16 @@ def columns(scenario: dict, runs: Sequence[dict]) -> list[Column]:
             )
             for t in facts.targets(scenario, runs)
         ),
-        Column("Accuracy", "Sim. time", lambda r: r.get("sim_time_s"), fmt.seconds),
+    ]
+    cols = [
+        *([] if facts.all_timing_only(scenario, runs) else accuracy),
+        Column(
+            "Time",
+            "Sim. time",
+            lambda r: r.get("sim_time_s"),
+            fmt.seconds,
+            hint="simulated makespan: when the protocol finished",
+        ),
         byte_column("Total", "total", "payload bytes of every transfer"),
         byte_column("Up", "up", "towards the server"),
         byte_column("Down", "down", "from the server"),

@@ -5,6 +5,10 @@ target, least traffic, least waiting, most accurate at the end, what failures co
 and names the runner-up or the other extreme so the size of the win is visible. The
 sentences are plain text; the page escapes them.
 
+Timing-only runs have no accuracy, so no target to be fastest to: their verdict
+starts with the shortest makespan instead, and a run alone is described by its own
+time, traffic, waiting and energy, since there is nothing to compare it with.
+
 Runs that stalled come first, with when and why; they take no part in any
 comparison after that (a run cut short sends less and spends less energy than one
 that finished), so every superlative is about runs that finished.
@@ -28,7 +32,10 @@ def verdict(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> list[
     named = list(zip(names, runs, strict=True))
     finished = [(name, run) for name, run in named if facts.stall(run) is None]
     sentences = [_stalled(named)]
-    sentences += [_fastest(finished, named, t) for t in facts.targets(scenario, runs)]
+    if facts.all_timing_only(scenario, runs):
+        sentences += [_shortest(finished), _alone(finished, scenario)]
+    else:
+        sentences += [_fastest(finished, named, t) for t in facts.targets(scenario, runs)]
     sentences += [
         _least_traffic(finished),
         _raw_data(named),
@@ -92,6 +99,42 @@ def _fastest(
     if missed:
         sentence += f" Never got there: {_and(missed)}."
     return sentence
+
+
+def _shortest(finished: Sequence[tuple[str, dict]]) -> str:
+    """The run whose protocol finished soonest, against the one that took longest."""
+    ranked = _ranked(finished, lambda r: r.get("sim_time_s"))
+    if len(ranked) < 2:
+        return ""
+    (first, low), (last, high) = ranked[0], ranked[-1]
+    if low == high:
+        return f"Every run took the same simulated time ({fmt.seconds(low)})."
+    return (
+        f"Shortest: {first}, done after {fmt.seconds(low)} of simulated time "
+        f"({_times(high, low)} sooner than {last}, {fmt.seconds(high)})."
+    )
+
+
+def _alone(finished: Sequence[tuple[str, dict]], scenario: dict) -> str:
+    """One finished run's own figures, when there is no other run to compare it with."""
+    if len(finished) != 1:
+        return ""
+    ((name, run),) = finished
+    sentence = (
+        f"{name} took {fmt.seconds(float(run.get('sim_time_s') or 0.0))} of simulated time "
+        f"and sent {fmt.nbytes(float((run.get('bytes') or {}).get('total') or 0))}"
+    )
+    mean = facts.mean_wait_share(run, scenario)
+    worst = facts.worst_wait(run, scenario)
+    if mean is not None and worst is not None:
+        sentence += (
+            f"; its clients spent {fmt.percent(mean)} of the run blocked on others on "
+            f"average, {worst[0]} the most ({fmt.percent(worst[1])})"
+        )
+    energy = facts.total_energy(run)
+    if energy is not None:
+        sentence += f"; its devices used {fmt.energy(energy)}"
+    return sentence + "."
 
 
 def _times(larger: float, smaller: float) -> str:

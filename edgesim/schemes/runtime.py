@@ -25,6 +25,7 @@ from edgesim.cluster.device import Device, DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.cluster.network import Network
 from edgesim.config.profiles import DeviceProfile
+from edgesim.learning.batched import ClientBatcher
 from edgesim.learning.datasets import Dataset
 from edgesim.learning.distill import distill_steps
 from edgesim.learning.flops import Workload
@@ -128,6 +129,7 @@ class Runtime:
         torch_device: str = "cpu",
         test_subsets: dict[str, Dataset] | None = None,
         timing_only: bool = False,
+        batcher: ClientBatcher | None = None,
     ):
         self.env = env
         self.seed = seed
@@ -144,6 +146,7 @@ class Runtime:
         self.torch_device = torch_device
         self.models = models
         self.timing_only = timing_only
+        self.batcher = batcher  # opt-in: clients' torch work batched (edgesim.learning.batched)
         self._stand_ins = {
             kind: StandInModel(spec.workload, SizeOnly(state_nbytes(spec.initial.state_dict())))
             for kind, spec in (models.items() if timing_only else ())
@@ -216,15 +219,34 @@ class Runtime:
         detail: str = "",
         update: LocalUpdate = PLAIN,
     ) -> Process:
+        """:meth:`train` on ``batches``; with a :class:`ClientBatcher`, trained with others.
+
+        The batcher registers the training as its compute begins and applies the
+        result when it ends, having trained every client begun by then together
+        (see :class:`~edgesim.learning.batched.ClientBatcher`); a failed compute
+        drops it. Without one (the default) the steps are taken here, as always.
+        """
         device = self.devices[device_id]
-        yield from device.compute(
-            training_seconds(device.profile, workload_of(model), batches.upcoming_sizes(steps)),
-            detail or f"train {steps} steps",
+        seconds = training_seconds(
+            device.profile, workload_of(model), batches.upcoming_sizes(steps)
         )
+        job = (
+            None
+            if self.timing_only or not self.batcher
+            else self.batcher.begin(model, batches, steps, update)
+        )
+        try:
+            yield from device.compute(seconds, detail or f"train {steps} steps")
+        except BaseException:
+            if job is not None:
+                self.batcher.drop(job)
+            raise
         self.recorder.count("train_steps", steps)
         if self.timing_only:
             batches.skip(steps)
             return math.nan
+        if job is not None:
+            return self.batcher.finish(job)
         return train_steps(model, batches, steps, self.optimizer, self.torch_device, update)
 
     def train_epoch(self, device_id: DeviceId, model: nn.Module, detail: str) -> Process:

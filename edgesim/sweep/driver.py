@@ -7,6 +7,7 @@ runs only what is missing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import edgesim
 from edgesim.errors import EdgesimError
 from edgesim.io import write_json_atomic
 from edgesim.sweep.aggregate import aggregate
-from edgesim.sweep.backends import Shipment, run_local, run_ray
+from edgesim.sweep.backends import NodeSetup, run_local, run_ray
 from edgesim.sweep.spec import RunTask, Sweep
 from edgesim.sweep.store import read_digest, run_path, write_run
 
@@ -85,22 +87,27 @@ def run_sweep(
     if backend == "local":
         run_local(pending, jobs or default_jobs(), on_outcome)
     elif backend == "ray":
-        run_ray(pending, address, jobs, on_outcome, shipment_of(sweep, out))
+        run_ray(pending, address, jobs, on_outcome, node_setup(sweep, out))
     else:
         raise EdgesimError(f"--backend: unknown backend '{backend}'; valid: local, ray")
     return progress
 
 
-def shipment_of(sweep: Sweep, out: Path) -> Shipment | None:
-    """The base scenario's folder as a Ray working_dir (``ship_folder``), without ``out``."""
-    if not sweep.spec.ship_folder or not sweep.tasks:
-        return None
-    folder = Path(sweep.tasks[0].base_dir)
-    try:
-        inside = out.resolve().relative_to(folder)
-    except ValueError:
-        return Shipment(str(folder), [])
-    return Shipment(str(folder), [f"/{inside.as_posix()}/"] if inside.parts else [])
+def node_setup(sweep: Sweep, out: Path) -> NodeSetup | None:
+    """What Ray prepares on each node: ``ship_folder`` (without ``out``) and ``install``."""
+    setup = NodeSetup(
+        pip=f"edgesim=={edgesim.__version__}" if sweep.spec.install == "pip" else None,
+        wheel=None if sweep.wheel is None else str(sweep.wheel),
+    )
+    if sweep.spec.ship_folder and sweep.tasks:
+        folder = Path(sweep.tasks[0].base_dir)
+        try:
+            inside = out.resolve().relative_to(folder)
+        except ValueError:
+            inside = None
+        excludes = (f"/{inside.as_posix()}/",) if inside is not None and inside.parts else ()
+        setup = dataclasses.replace(setup, folder=str(folder), excludes=excludes)
+    return setup if setup != NodeSetup() else None
 
 
 def summarize(sweep: Sweep, out: Path) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+import edgesim
 from edgesim.config import from_model, looks_like_scenario, looks_like_sweep, validate_scenario
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
@@ -63,6 +64,19 @@ class SweepFile(Strict):
         description="Ray: send the base scenario's folder to each node once (its working_dir); "
         "relative paths in the scenario then resolve in that copy",
     )
+    install: str | None = Field(
+        default=None,
+        description="Ray: how each node gets edgesim, if not installed there already: 'pip' "
+        "(this version, from the nodes' package index) or a wheel file (relative to the sweep "
+        "file) that Ray uploads",
+    )
+
+    @field_validator("install")
+    @classmethod
+    def _install(cls, install: str | None) -> str | None:
+        if install is not None and install != "pip" and not install.endswith(".whl"):
+            raise ValueError(f"install '{install}': expected 'pip' or the path of a .whl file")
+        return install
 
     @field_validator("vary")
     @classmethod
@@ -125,6 +139,14 @@ class Sweep:
     points: list[Point]
     seeds: list[int]
     tasks: list[RunTask]
+
+    @property
+    def wheel(self) -> Path | None:
+        """The wheel ``install`` names, resolved against the sweep file's folder."""
+        install = self.spec.install
+        if install is None or install == "pip":
+            return None
+        return (Path(self.source).parent / install).resolve()
 
 
 def _canonical(value: Any) -> str:
@@ -208,7 +230,35 @@ def load_sweep(path: str | Path) -> Sweep:
             tasks.append(
                 RunTask(point, seed, scenario, base_source, str(base_dir.resolve()), fingerprint)
             )
-    return Sweep(spec, source, base_source, points, seeds, tasks)
+    sweep = Sweep(spec, source, base_source, points, seeds, tasks)
+    if sweep.wheel is not None:
+        _check_wheel(sweep.wheel, source)
+    return sweep
+
+
+def _check_wheel(wheel: Path, source: str) -> None:
+    """``install``'s wheel exists and is this edgesim (its file name says: PEP 427).
+
+    Workers of another version would give other results under the same run file names.
+    """
+    if not wheel.is_file():
+        raise ConfigError(
+            source,
+            [
+                f"install: no file {wheel}; build the wheel with: "
+                "python -m pip wheel --no-deps -w dist PATH-OF-EDGESIM"
+            ],
+        )
+    name, version = (wheel.name.split("-") + ["", ""])[:2]
+    if name.lower() != "edgesim" or version != edgesim.__version__:
+        raise ConfigError(
+            source,
+            [
+                f"install: {wheel.name} is not a wheel of edgesim {edgesim.__version__}, "
+                "the version running this sweep (its name should begin "
+                f"edgesim-{edgesim.__version__}-)"
+            ],
+        )
 
 
 def _base_file(base_path: Path, source: str) -> Any:

@@ -159,8 +159,8 @@ def test_gear_auto_switch_uses_server_validation_never_the_test_set(
 
     prepare = runner.prepare
 
-    def scrambled_test_set(loaded):
-        prepared = prepare(loaded)
+    def scrambled_test_set(loaded, splits=None):
+        prepared = prepare(loaded, splits)
         test = prepared.test
         other = dataclasses.replace(test, y=torch.roll(test.y, 7), x=torch.flip(test.x, [0]))
         return dataclasses.replace(prepared, test=other)

@@ -121,3 +121,14 @@ def test_two_thousand_devices():
     assert run["counters"]["client_updates"] == devices * rounds
     assert run["bytes"]["total"] == 2 * devices * rounds * model_bytes
     assert run["sim_time_s"] > 0 and run["curves"] == []
+
+
+def test_without_the_timeline_every_other_figure_is_the_same():
+    """``observe.timeline: false`` drops the spans from the results, not from the totals."""
+    data = {**copy.deepcopy(TINY), "schemes": ACCEPTED, "timing_only": True}
+    kept = run_scenario(_loaded(data))
+    dropped = run_scenario(_loaded({**data, "observe": {"timeline": False}}))
+    assert [run["label"] for run in dropped["runs"]] == [run["label"] for run in kept["runs"]]
+    for with_spans, without in zip(kept["runs"], dropped["runs"], strict=True):
+        assert with_spans["timeline"] and "timeline" not in without
+        assert without == {k: v for k, v in with_spans.items() if k != "timeline"}

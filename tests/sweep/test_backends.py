@@ -1,4 +1,8 @@
-"""Local processes and Ray give identical runs; results do not depend on the number of jobs."""
+"""Local processes and Ray give identical runs; results do not depend on the number of jobs.
+
+On Ray the driver loads each dataset once and hands it to the tasks by reference
+(edgesim.sweep.shared); the runs are the same as the local ones all the same.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import pytest
 
 from edgesim.errors import EdgesimError
 from edgesim.sweep import load_sweep, run_sweep, summarize
-from edgesim.sweep.backends import Shipment
-from edgesim.sweep.driver import shipment_of
+from edgesim.sweep.backends import NodeSetup, _ray_attempt
+from edgesim.sweep.driver import node_setup
 
 
 def _runs(out):
@@ -84,9 +88,21 @@ def Net(input_shape, num_classes):
     return nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, num_classes))
 """
 
+DATA = """import numpy as np
+from sklearn.datasets import load_digits
 
-def test_a_shipped_folder_gives_ray_tasks_the_same_runs(tmp_path):
-    """``ship_folder``: tasks run in Ray's copy of the base's folder, where its user code is."""
+
+def load(seed):
+    with open({log!r}, "a") as log:  # one line per load, by whichever process loads
+        log.write("load\\n")
+    digits = load_digits()
+    return digits.images.astype(np.uint8)[:, None] * 15, digits.target
+"""
+
+
+def test_a_shipped_folder_and_a_shared_dataset_give_ray_tasks_the_same_runs(tmp_path):
+    """``ship_folder``: tasks run in Ray's copy of the base's folder, where its user code is;
+    the dataset, the same for both points, is loaded once, by the driver."""
     ray = pytest.importorskip("ray")
     import yaml
 
@@ -95,14 +111,20 @@ def test_a_shipped_folder_gives_ray_tasks_the_same_runs(tmp_path):
     path = write_sweep(tmp_path, seeds=[0])
     base = yaml.safe_load((tmp_path / "base.yaml").read_text())
     base["training"]["model"] = "net.py:Net"
+    base["data"]["dataset"] = "data.py:load"
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
     (tmp_path / "net.py").write_text(NET)
+    log = tmp_path / "loads.log"
+    (tmp_path / "data.py").write_text(DATA.format(log=str(log)))
     sweep_yaml = yaml.safe_load(path.read_text())
     path.write_text(yaml.safe_dump({**sweep_yaml, "ship_folder": True}))
     assert run_sweep(load_sweep(path), tmp_path / "local", "local", jobs=1).finished == 2
+    assert log.read_text().count("load") == 2  # each local run loads its data
+    log.unlink()
     assert not ray.is_initialized()  # run_ray connects, shipping the folder, and disconnects
     progress = run_sweep(load_sweep(path), tmp_path / "ray", "ray")
     assert (progress.finished, progress.failed) == (2, [])
+    assert log.read_text().count("load") == 1  # the driver's one load, for both runs
     assert _runs(tmp_path / "ray") == _runs(tmp_path / "local")
 
 
@@ -113,10 +135,45 @@ def test_a_shipped_folder_leaves_out_the_output_folder_inside_it(tmp_path):
     path.write_text(path.read_text() + "ship_folder: true\n")
     sweep = load_sweep(path)
     folder = str(tmp_path.resolve())
-    assert shipment_of(sweep, tmp_path / "out" / "a") == Shipment(folder, ["/out/a/"])
-    assert shipment_of(sweep, tmp_path.parent / "elsewhere") == Shipment(folder, [])
+    assert node_setup(sweep, tmp_path / "out" / "a") == NodeSetup(folder, ("/out/a/",))
+    assert node_setup(sweep, tmp_path.parent / "elsewhere") == NodeSetup(folder)
+    assert node_setup(sweep, tmp_path / "out" / "a").runtime_env() == {
+        "working_dir": folder,
+        "excludes": ["/out/a/"],
+    }
     path.write_text(path.read_text().replace("ship_folder: true", "ship_folder: false"))
-    assert shipment_of(load_sweep(path), tmp_path / "out") is None
+    assert node_setup(load_sweep(path), tmp_path / "out") is None
+
+
+def test_install_pip_asks_ray_for_this_edgesim_on_every_node(sweep_file):
+    import edgesim
+
+    path = sweep_file()
+    path.write_text(path.read_text() + "install: pip\n")
+    setup = node_setup(load_sweep(path), path.parent / "out")
+    assert setup.runtime_env() == {"pip": [f"edgesim=={edgesim.__version__}"]}
+
+
+def test_install_a_wheel_has_ray_upload_it_as_a_module(sweep_file):
+    import edgesim
+
+    path = sweep_file()
+    wheel = path.parent / "dist" / f"edgesim-{edgesim.__version__}-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"")  # its name is all the sweep checks; Ray installs it
+    path.write_text(path.read_text() + f"install: dist/{wheel.name}\nship_folder: true\n")
+    setup = node_setup(load_sweep(path), path.parent / "out")
+    assert setup.runtime_env() == {
+        "working_dir": str(path.parent.resolve()),
+        "excludes": ["/out/"],
+        "py_modules": [str(wheel.resolve())],
+    }
+
+
+def test_a_worker_with_another_edgesim_refuses_to_run(sweep_file):
+    task = load_sweep(sweep_file()).tasks[0]
+    outcome = _ray_attempt(task, None, False, "0.0.0-other")
+    assert "has edgesim" in outcome["error"] and "driver 0.0.0-other" in outcome["error"]
 
 
 def test_ship_folder_on_a_ray_already_connected_says_what_to_do(sweep_file):
@@ -126,7 +183,7 @@ def test_ship_folder_on_a_ray_already_connected_says_what_to_do(sweep_file):
     ray.init(num_cpus=1, include_dashboard=False, logging_level="ERROR")
     try:
         with pytest.raises(
-            EdgesimError, match=r"ship_folder: Ray is already connected.*working_dir"
+            EdgesimError, match=r"ship_folder, install: Ray is already connected.*working_dir"
         ):
             run_sweep(load_sweep(path), path.parent / "out", "ray")
     finally:

@@ -68,3 +68,24 @@ def test_sweep_file_schema_errors_are_listed(tmp_path):
     problems = "\n".join(error.value.problems)
     assert "vari: unknown key 'vari' (did you mean 'vary'?)" in problems
     assert "seeds: seeds must be distinct" in problems
+
+
+@pytest.mark.parametrize(
+    ("install", "words"),
+    [
+        ("conda", "install 'conda': expected 'pip' or the path of a .whl file"),
+        ("dist/missing.whl", "install: no file .*missing.whl; build the wheel with"),
+        ("edgesim-0.0.1-py3-none-any.whl", "is not a wheel of edgesim .* begin edgesim-"),
+        ("other-{v}-py3-none-any.whl", "other-.*is not a wheel of edgesim"),
+    ],
+)
+def test_install_names_pip_or_a_wheel_of_this_edgesim(sweep_file, install, words):
+    import edgesim
+
+    path = sweep_file()
+    install = install.format(v=edgesim.__version__)
+    if not install.startswith("dist/"):
+        (path.parent / install).write_bytes(b"")
+    path.write_text(path.read_text() + f"install: {install}\n")
+    with pytest.raises(EdgesimError, match=words):
+        load_sweep(path)

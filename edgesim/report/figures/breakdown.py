@@ -5,7 +5,7 @@ is in exactly one of down, compute, send, receive, wait or idle, so the parts of
 bar add up to the whole run. Compute is drawn as three stacked parts: useful work,
 work lost to a failure (``lost_work_s``) and a background job's computing
 (``background_s``), both of which are parts of ``compute_s``. Big fleets show one bar
-per profile: its mean device.
+per group of devices: its mean device.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def breakdown_figure(
 ) -> go.Figure:
     """Stacked bars of each state's share of the run, one bar per device, grouped by run.
 
-    With ``device_profile`` (big fleets), one bar per profile: its mean device. The
-    hover gives the seconds and the share.
+    With ``device_profile`` (big fleets: device → group), one bar per group: its mean
+    device. The hover gives the seconds and the share.
     """
     groups: list[str] = []
     members: list[str] = []

@@ -1,8 +1,7 @@
-"""Energy: each run's total split by device profile, and each device's (or profile's) share."""
+"""Energy: each run's total split by device profile (or group), and each device's."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -16,7 +15,11 @@ def energy_by_profile_figure(
     device_profile: dict[str, str],
     profiles: Sequence[str],
 ) -> go.Figure:
-    """Joules per run over all devices, stacked by device profile."""
+    """Joules per run over all devices, stacked by device profile (``profiles``, in order).
+
+    ``device_profile`` may map devices to groups instead (big fleets): the stacks are then
+    the groups of :func:`edgesim.report.facts.device_groups`.
+    """
     colours = profile_colours(profiles)
     traces = []
     for profile in profiles:
@@ -49,20 +52,15 @@ def energy_by_profile_figure(
     return fig
 
 
-def energy_per_device_figure(
-    runs: Sequence[dict], names: Sequence[str], device_profile: dict[str, str], per_profile: bool
-) -> go.Figure:
-    """Joules per device, a bar per run; the mean device of each profile with ``per_profile``."""
+def energy_per_device_figure(runs: Sequence[dict], names: Sequence[str]) -> go.Figure:
+    """Joules per device, a bar per run (big fleets show boxes per group instead)."""
     traces = []
     for run, name, colour in zip(runs, names, run_colours(runs), strict=True):
-        members: dict[str, list[float]] = defaultdict(list)
-        for device, stats in (run.get("devices") or {}).items():
-            key = device_profile.get(device, "?") if per_profile else device
-            members[key].append(float(stats.get("energy_j") or 0.0))
+        devices = run.get("devices") or {}
         traces.append(
             go.Bar(
-                x=[plot_text(m) for m in members],
-                y=[sum(v) / len(v) for v in members.values()],
+                x=[plot_text(device) for device in devices],
+                y=[float(stats.get("energy_j") or 0.0) for stats in devices.values()],
                 name=plot_text(name),
                 marker_color=colour,
                 hovertemplate=f"{plot_text(name)}<br>%{{x}}: %{{y:.2f}} J<extra></extra>",
@@ -73,7 +71,7 @@ def energy_per_device_figure(
         template=TEMPLATE,
         barmode="group",
         height=400,
-        yaxis_title="mean device energy (J)" if per_profile else "energy (J)",
+        yaxis_title="energy (J)",
         legend={"orientation": "h", "y": 1.08},
         margin={"t": 40},
     )
