@@ -141,6 +141,7 @@ def train_steps(
         update.before_step(model)
         opt.step()
         total += loss.item()
+    opt.zero_grad(set_to_none=True)  # a model waiting to upload need not hold its gradients
     mean = total / max(steps, 1)
     if steps and not torch.isfinite(torch.tensor(mean)):
         raise FloatingPointError(f"training diverged (mean loss {mean}); lower the learning rate")

@@ -9,7 +9,6 @@ accuracy is the experimenter looking in: it costs no simulated time.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import math
 from collections import Counter
@@ -29,6 +28,7 @@ from edgesim.learning.batched import ClientBatcher
 from edgesim.learning.datasets import Dataset
 from edgesim.learning.distill import distill_steps
 from edgesim.learning.flops import Workload
+from edgesim.learning.pool import ModelPool
 from edgesim.learning.training import (
     PLAIN,
     BatchStream,
@@ -151,6 +151,10 @@ class Runtime:
             kind: StandInModel(spec.workload, SizeOnly(state_nbytes(spec.initial.state_dict())))
             for kind, spec in (models.items() if timing_only else ())
         }
+        self._pools = {
+            kind: ModelPool(spec.initial, torch_device)
+            for kind, spec in (() if timing_only else models.items())
+        }
         self._waits: dict[object, tuple[DeviceId, SimTime, str]] = {}
         self._streams = {
             holder: BatchStream(holding.train, batch_size, self.generator_for(holder, "batches"))
@@ -173,18 +177,21 @@ class Runtime:
         """A ``kind`` model with the run's initial weights (the same for every scheme).
 
         ``main`` is ``training.model`` (the global/large model); ``small`` is
-        ``training.small_model`` (the distilled model of seeds 003/004).
+        ``training.small_model`` (the distilled model of seeds 003/004). A model
+        nothing refers to any more is lent again (:class:`ModelPool`), so a
+        thousand clients' rounds reuse the modules of the clients before them.
         """
-        if self.timing_only:
-            return self._stand_ins[kind]  # holds no weights, so one serves every copy
-        spec = self.models[kind]
-        model = copy.deepcopy(spec.initial)
-        model.edgesim_workload = spec.workload  # what one step of it costs a device
-        return model.to(self.torch_device)
+        return self._lend(kind)
 
     def model_from(self, state: StateDict, kind: str = "main") -> nn.Module:
-        model = self.new_model(kind)
-        model.load_state_dict(state)
+        """A ``kind`` model holding ``state`` (loaded as ``load_state_dict`` would)."""
+        return self._lend(kind, state)
+
+    def _lend(self, kind: str, state: StateDict | None = None) -> nn.Module:
+        if self.timing_only:
+            return self._stand_ins[kind]  # holds no weights, so one serves every copy
+        model = self._pools[kind].take(state)
+        model.edgesim_workload = self.models[kind].workload  # what one step of it costs a device
         return model
 
     # ------------------------------------------------------------------ compute
