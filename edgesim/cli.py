@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from edgesim.config.loading import checked
-from edgesim.config.names import PathText, Reference
+from edgesim.config.names import Name, PathText, Reference
 from edgesim.config.numbers import MAX_JOBS, BatchSize
 from edgesim.errors import EdgesimError
 from edgesim.io import claim_outputs, write_json_atomic
@@ -371,6 +371,54 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Measure this machine's training steps and write a device profile (docs/calibrate.md)."""
+    from edgesim.calibrate import Power, calibrate, parse_shape
+    from edgesim.config.numbers import MAX_WATTS, Watts
+    from edgesim.plugins import absolute, is_reference
+
+    out_path = _out(args)
+    models = [absolute(checked("--model", Reference, m), Path.cwd()) for m in args.model or []]
+    shapes = [parse_shape(s) for s in args.input_shape or []]
+    batches = [checked("--batch-size", BatchSize, b) for b in args.batch_size or []]
+    peak = None
+    if args.peak_flops is not None:
+        peak = checked("--peak-flops", Annotated[float, Field(gt=0, le=1e18)], args.peak_flops)
+    drawn = Annotated[float, Field(gt=0, le=MAX_WATTS)]  # as power_w.compute in a profile
+    power = Power(
+        compute=None
+        if args.power_compute is None
+        else checked("--power-compute", drawn, args.power_compute),
+        transmit=None
+        if args.power_transmit is None
+        else checked("--power-transmit", drawn, args.power_transmit),
+        idle=None if args.power_idle is None else checked("--power-idle", Watts, args.power_idle),
+    )
+    if out_path.suffix not in (".yaml", ".yml"):
+        raise EdgesimError(f"--out: a profile is a .yaml file (got {out_path})")
+    user_files = [Path(m.rpartition(":")[0]) for m in models if is_reference(m)]
+    claim_outputs([out_path], tuple(p for p in user_files if p.suffix == ".py"), args.force)
+    profile = calibrate(
+        out_path,
+        device=args.device,
+        models=models,
+        shapes=shapes,
+        batches=batches,
+        quick=args.quick,
+        peak_flops=peak,
+        power=power,
+        name=args.name and checked("--name", Name, args.name),
+        on_progress=None if args.quiet else lambda m: console.print(escape(m), highlight=False),
+    )
+    fit = profile.calibration.step_models["formula"] if profile.calibration else None
+    out.print(
+        f"profile: {escape(str(out_path))} — {profile.peak_flops * profile.efficiency / 1e9:.3g} "
+        f"GFLOP/s sustained, {profile.step_overhead_s * 1000:.3g} ms per step"
+        + (f"; fit median error {fit.median_error:.1%}, worst {fit.worst_error:.1%}" if fit else "")
+    )
+    return 0
+
+
 def _one_screen(message: str, lines: int = 40, chars: int = 3000) -> str:
     """A message cut to one screen: its first ``lines`` lines and ``chars`` characters."""
     kept = message[:chars].splitlines()[:lines]
@@ -456,6 +504,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     sweep.set_defaults(handler=cmd_sweep)
+
+    calib = sub.add_parser(
+        "calibrate", help="measure this machine and write a device profile (docs/calibrate.md)"
+    )
+    calib.add_argument("--out", required=True, help="the profile to write, e.g. my-host.yaml")
+    calib.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="what to measure")
+    calib.add_argument(
+        "--model",
+        action="append",
+        help="time this model (name or nets.py:Net) instead of the suite",
+    )
+    calib.add_argument("--input-shape", action="append", help="CxHxW for --model, e.g. 3x32x32")
+    calib.add_argument("--batch-size", action="append", type=int, help="batch size for --model")
+    calib.add_argument("--quick", action="store_true", help="fewer workloads and repeats (~1 min)")
+    calib.add_argument("--peak-flops", type=float, help="FP32 peak FLOP/s from the spec sheet")
+    calib.add_argument("--power-compute", type=float, help="watts while training")
+    calib.add_argument("--power-transmit", type=float, help="watts while sending")
+    calib.add_argument("--power-idle", type=float, help="watts while idle")
+    calib.add_argument("--name", help="the profile's name (default: the file's stem)")
+    calib.add_argument("--quiet", action="store_true", help="no progress messages")
+    calib.add_argument("--force", action="store_true", help="replace an existing file at --out")
+    calib.set_defaults(handler=cmd_calibrate)
     return parser
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from edgesim.config.base import Strict
 from edgesim.config.loading import validate
@@ -32,6 +34,46 @@ class Power(Strict):
     idle: Watts
 
 
+class CalibratedWorkload(Strict):
+    """One workload ``edgesim calibrate`` timed: its counted work, measured and fitted seconds."""
+
+    model: str
+    input_shape: tuple[int, int, int]
+    batch_size: int = Field(ge=1)
+    kind: Literal["train", "eval"] = Field(description="a training step, or one eval batch")
+    flops: float = Field(ge=0)
+    bytes: float = Field(ge=0)
+    layers: int = Field(ge=0)
+    measured_s: float = Field(gt=0)
+    predicted_s: float = Field(
+        ge=0, description="this profile's prediction (edgesim.cluster.costs)"
+    )
+
+
+class StepModelFit(Strict):
+    """A candidate step model (``edgesim.cluster.step_models``) fitted to the measured workloads."""
+
+    params: dict[str, float]
+    median_error: float = Field(ge=0, description="median |predicted − measured| / measured")
+    worst_error: float = Field(ge=0)
+
+
+class Calibration(Strict):
+    """How a calibrated profile was measured, so it can be judged, compared and re-fitted."""
+
+    tool: str
+    date: str
+    host: str
+    platform: str
+    processor: str = ""
+    torch_version: str
+    torch_device: str
+    threads: int = Field(ge=1)
+    statistic: str
+    step_models: dict[str, StepModelFit] = Field(default_factory=dict)
+    workloads: list[CalibratedWorkload] = Field(default_factory=list)
+
+
 class DeviceProfile(Strict):
     name: Reference
     description: str = ""
@@ -44,6 +86,11 @@ class DeviceProfile(Strict):
     power_w: Power
     sources: list[str] = Field(default_factory=list)
     notes: str = ""
+    calibration: SkipJsonSchema[Calibration | None] = Field(
+        default=None, description="written by `edgesim calibrate`: how the numbers were measured"
+    )
+    """A record, not a setting (edgesim/device_profiles/README.md): kept out of the scenario
+    schema, so editors do not offer it and the scenario reference need not list it."""
 
 
 class LinkProfile(Strict):
