@@ -188,6 +188,7 @@ def run(
     seed: int | None = None,
     timing_only: bool | None = None,
     device: str = "cpu",
+    batch_clients: bool = False,
     out: str | os.PathLike[str] | None = None,
     force: bool = False,
     csv: bool = False,
@@ -197,6 +198,8 @@ def run(
     ``timing_only`` replaces the scenario's ``timing_only`` (``None`` keeps it): True
     runs as ``--timing-only`` (same clock, bytes and energy, no torch step, no
     accuracy), False trains for real even if the file says otherwise.
+    ``batch_clients`` is ``--batch-clients``: clients of one model trained together
+    (same timeline; accuracies within float rounding, ``meta.accuracy_notes``).
     With ``out``, writes ``results.json`` and ``report.html`` there (and, with
     ``csv``, the tables as CSV), never over an input or a file edgesim did not
     write unless ``force``; the outputs are claimed before the run starts.
@@ -217,7 +220,8 @@ def run(
         inputs = (Path(scenario),) if isinstance(scenario, (str, os.PathLike)) else ()
         claim_outputs([folder / "results.json", folder / "report.html"], inputs, force)
         tables.claim_csv(tables.csv_paths(folder) if csv else [], inputs, force)
-    raw = run_scenario(loaded, schemes=names, torch_device=device)
+    batch_clients = checked("batch_clients", bool, batch_clients, strict=True)
+    raw = run_scenario(loaded, schemes=names, torch_device=device, batch_clients=batch_clients)
     if folder is not None:
         write_json_atomic(folder / "results.json", raw)
         render_report(raw, folder / "report.html")

@@ -41,6 +41,11 @@ TINY: dict[str, Any] = {
         {"scheme": "fedbuff", "server_steps": 4, "buffer_size": 3},
         {"scheme": "ecavg", "pretrain_epochs": 2, "server_epochs": 2, "finetune_epochs": 1},
         {"scheme": "deep-edge", "epochs": 3, "chunk_steps": 5, "profile_steps": 3},
+        {"scheme": "fedcs", "rounds": 4, "round_deadline_s": 1.0},
+        {"scheme": "oort", "rounds": 4, "participants": 3, "preferred_round_s": 0.1},
+        {"scheme": "tifl", "rounds": 4, "tiers": 2, "clients_per_round": 2, "interval": 1},
+        {"scheme": "fedprox", "rounds": 4, "mu": 0.01, "round_deadline_s": 1.0},
+        {"scheme": "fedavg-partial", "rounds": 4, "round_deadline_s": 1.0},
     ],
 }
 

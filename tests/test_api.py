@@ -277,3 +277,14 @@ def test_sweep_mistakes_raise_edgesim_error(tmp_path):
         edgesim.sweep(path, address="auto", out=tmp_path / "o")
     with pytest.raises(EdgesimError, match="this is a scenario file"):
         edgesim.sweep(tmp_path / "base.yaml", out=tmp_path / "o")
+
+
+def test_batched_clients_keep_the_timeline_and_say_so(from_dict):
+    batched = edgesim.run(_small(), schemes="fedavg", batch_clients=True)
+    [run], [sequential] = batched.raw["runs"], from_dict.raw["runs"][:1]
+    for key in ("sim_time_s", "bytes", "devices", "timeline"):
+        assert run[key] == sequential[key], key
+    assert any("batch_clients" in n for n in batched.raw["meta"]["accuracy_notes"])
+    assert from_dict.raw["meta"]["accuracy_notes"] == []
+    with pytest.raises(EdgesimError, match="batch_clients"):
+        edgesim.run(_small(), batch_clients="yes")

@@ -17,11 +17,13 @@ from edgesim.config.names import Label, Reference
 from edgesim.config.numbers import (
     MAX_DEVICES,
     MAX_EPOCHS,
+    MAX_ROUNDS,
     Count,
     EpochCount,
     Epochs,
     LearningRate,
     PositiveSeconds,
+    Seconds,
 )
 
 
@@ -175,3 +177,89 @@ class DeepEdgeScheme(SchemeBase):
     chunk_steps: Count = Field(default=10, description="local steps between pull and push")
     profile_steps: Count = Field(default=10, description="steps of each profiling job")
     throttle: bool = True
+
+
+class FedCSScheme(SchemeBase):
+    """Nishio & Yonetani 2019: ask candidates for resources, fit the most into a deadline."""
+
+    scheme: Literal["fedcs"]
+    rounds: Count = 10
+    local_epochs: Epochs = 1.0
+    candidate_fraction: float = Field(
+        default=1.0, gt=0, le=1, description="C: share of the clients up asked for resources"
+    )
+    round_deadline_s: PositiveSeconds = Field(
+        default=10.0, description="T_round: resource request, distribution, updates and uploads"
+    )
+    resource_info_bytes: int = Field(
+        default=256, ge=1, le=1_000_000, description="bytes of a resource request and of a reply"
+    )
+    request_timeout_s: PositiveSeconds | None = Field(
+        default=None, description="longest wait for replies; later ones are not considered"
+    )
+
+
+class OortScheme(SchemeBase):
+    """Lai et al. 2021: guided participant selection by statistical and system utility."""
+
+    scheme: Literal["oort"]
+    rounds: Count = 10
+    local_epochs: Epochs = 1.0
+    participants: int = Field(default=10, ge=1, le=MAX_DEVICES, description="K per round")
+    round_deadline_s: PositiveSeconds | None = None
+    preferred_round_s: PositiveSeconds = Field(
+        default=10.0, description="T: a client slower than this has its utility penalised"
+    )
+    penalty: float = Field(default=2.0, ge=0, le=100, description="alpha of (T/t_i)^alpha")
+    exploration: float = Field(default=0.9, ge=0, le=1, description="epsilon at round 1")
+    exploration_decay: float = Field(default=0.98, gt=0, le=1, description="epsilon *= this")
+    exploration_min: float = Field(default=0.2, ge=0, le=1)
+    cutoff: float = Field(default=0.95, gt=0, le=1, description="c of the utility cut-off")
+    pacer_window: Count = Field(default=20, description="W: rounds the pacer compares")
+    pacer_step_s: Seconds = Field(default=10.0, description="Delta: how much the pacer relaxes T")
+
+
+class TiFLScheme(SchemeBase):
+    """Chai et al. 2020: tiers by measured latency, one tier per round, adaptive by accuracy."""
+
+    scheme: Literal["tifl"]
+    rounds: Count = Field(default=10, description="every round, the profiling ones included")
+    local_epochs: Epochs = 1.0
+    tiers: int = Field(default=5, ge=1, le=MAX_DEVICES, description="m")
+    clients_per_round: int = Field(default=5, ge=1, le=MAX_DEVICES, description="|C|")
+    profile_rounds: Count = Field(default=1, description="rounds with every client, timed")
+    round_deadline_s: PositiveSeconds | None = Field(
+        default=None, description="also T_max of profiling: a client past it is the slowest"
+    )
+    interval: Count = Field(default=5, description="I: rounds between probability updates")
+    credits: int | None = Field(
+        default=None, ge=1, le=MAX_ROUNDS, description="rounds each tier may be chosen; default ∞"
+    )
+
+    @model_validator(mode="after")
+    def _profiling_within_rounds(self) -> TiFLScheme:
+        if self.profile_rounds > self.rounds:
+            raise ValueError(
+                f"profile_rounds(={self.profile_rounds}) must be ≤ rounds(={self.rounds})"
+            )
+        return self
+
+
+class PartialWork(SchemeBase):
+    """Rounds in which a client that cannot finish its epochs by the deadline sends what it did."""
+
+    rounds: Count = 10
+    local_epochs: Epochs = Field(default=1.0, description="E, for a client on time")
+    client_fraction: float = Field(default=1.0, gt=0, le=1)
+    round_deadline_s: PositiveSeconds | None = Field(
+        default=None, description="stragglers send partial work; none: everyone does E epochs"
+    )
+
+
+class FedProxScheme(PartialWork):
+    scheme: Literal["fedprox"]
+    mu: float = Field(default=0.01, ge=0, le=100, description="weight of the proximal term")
+
+
+class FedAvgPartialScheme(PartialWork):
+    scheme: Literal["fedavg-partial"]

@@ -33,13 +33,18 @@ from edgesim.config.scheme_settings import (
     DistillFLScheme,
     EcavgScheme,
     FedAsyncScheme,
+    FedAvgPartialScheme,
     FedAvgScheme,
     FedBuffScheme,
+    FedCSScheme,
+    FedProxScheme,
     GearScheme,
     HandoffScheme,
     LocalScheme,
+    OortScheme,
     SchemeBase,
     SwitchAt,
+    TiFLScheme,
 )
 from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 
@@ -295,6 +300,43 @@ BUILT_IN = (
         "edgesim.schemes.deep_edge:run",
         "profiled, speed-proportional data-parallel training on a parameter server",
         "seed 002",
+        timing_only=True,
+    ),
+    SchemeInfo(
+        FedCSScheme,
+        "edgesim.schemes.fedcs:run",
+        "FedAvg of as many clients as their estimated round times fit into a deadline",
+        "Nishio & Yonetani, ICC 2019",
+        timing_only=True,
+    ),
+    SchemeInfo(
+        OortScheme,
+        "edgesim.schemes.oort:run",
+        "guided selection by loss-based utility, penalised beyond a preferred round time",
+        "Lai et al., OSDI 2021",
+        timing_only="Oort selects clients by the training losses they report, "
+        "which a timing-only run does not compute",
+    ),
+    SchemeInfo(
+        TiFLScheme,
+        "edgesim.schemes.tifl:run",
+        "clients in tiers by measured latency, one tier a round, chosen by tier accuracy",
+        "Chai et al., HPDC 2020",
+        timing_only="TiFL chooses each round's tier by the tiers' validation accuracy, "
+        "which a timing-only run does not compute",
+    ),
+    SchemeInfo(
+        FedProxScheme,
+        "edgesim.schemes.fedprox:run",
+        "FedAvg with a proximal term; stragglers send the partial work that fits the deadline",
+        "Li et al., MLSys 2020",
+        timing_only=True,
+    ),
+    SchemeInfo(
+        FedAvgPartialScheme,
+        "edgesim.schemes.partial:run",
+        "deadline FedAvg: stragglers send partial updates, weighted by the work they did",
+        "Li et al., MLSys 2020, §5.2",
         timing_only=True,
     ),
 )

@@ -8,7 +8,8 @@ one ("variable amounts of work", §3 and §5.2). The server averages the
 updates by sample count, as FedAvg does.
 
 A scenario names it ``scheme: fedprox.py:SCHEME`` (relative to the scenario);
-nothing in edgesim is edited.
+nothing in edgesim is edited. edgesim ships the same protocol built in as ``fedprox``
+(edgesim/schemes/fedprox.py), so this one is named ``fedprox-example``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from edgesim.schemes.runtime import training_seconds, workload_of
 
 
 class FedProxSettings(SchemeBase):
-    scheme: Literal["fedprox"]
+    scheme: Literal["fedprox-example"]
     rounds: int = Field(default=10, ge=1, le=1_000_000)
     local_epochs: int = Field(default=1, ge=1, le=10_000, description="E, for a client on time")
     mu: float = Field(default=0.01, ge=0, le=100, description="weight of the proximal term")

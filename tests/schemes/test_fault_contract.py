@@ -432,6 +432,11 @@ CLIENT_FAILURE_COUNTERS = {
     "async-distill-fl": ("dropped_clients",),
     "gear": ("dropped_clients",),
     "deep-edge": ("reallocations", "rejoins"),
+    "fedcs": ("dropped_clients",),
+    "oort": ("dropped_clients",),
+    "tifl": ("dropped_clients",),
+    "fedprox": ("dropped_clients",),
+    "fedavg-partial": ("dropped_clients",),
 }
 # ... and when the server is down from 0.05 s to 0.25 s. The outage is longer than any
 # client's training between two exchanges with the server, so every scheme but local
@@ -447,6 +452,11 @@ SERVER_FAILURE_COUNTERS = {
     "distill-fl": ("lost_rounds",),
     "async-distill-fl": ("lost_rounds",),
     "gear": ("lost_rounds",),
+    "fedcs": ("lost_rounds",),
+    "oort": ("lost_rounds",),
+    "tifl": ("lost_rounds",),
+    "fedprox": ("lost_rounds",),
+    "fedavg-partial": ("lost_rounds",),
 }
 
 MID_WORK = (

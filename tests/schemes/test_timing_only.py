@@ -52,8 +52,24 @@ def both() -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
 
-def test_every_built_in_but_auto_gear_is_accepted():
-    assert {s["scheme"] for s in ACCEPTED} == set(SCHEMES)
+ACCURACY_DRIVEN = {"oort", "tifl"}
+"""Schemes that choose their clients by what training reports: refused whatever their settings."""
+
+
+def test_every_built_in_but_auto_gear_and_the_accuracy_driven_selectors_is_accepted():
+    assert {s["scheme"] for s in ACCEPTED} == set(SCHEMES) - ACCURACY_DRIVEN
+
+
+@pytest.mark.parametrize(
+    ("scheme", "reason"),
+    [("oort", "Oort selects clients by the training losses"), ("tifl", "TiFL chooses each round")],
+)
+def test_the_accuracy_driven_selectors_are_refused_with_the_reason(tiny_scenario, scheme, reason):
+    tiny_scenario["timing_only"] = True
+    tiny_scenario["schemes"] = [s for s in tiny_scenario["schemes"] if s["scheme"] == scheme]
+    with pytest.raises(ConfigError) as raised:
+        run_scenario(_loaded(tiny_scenario))
+    assert f"schemes[0]: scheme '{scheme}' cannot run timing-only: {reason}" in str(raised.value)
 
 
 @pytest.mark.parametrize("scheme", [s["scheme"] for s in ACCEPTED])
@@ -72,6 +88,8 @@ def test_timeline_bytes_and_energy_equal_a_real_run(both, scheme):
 
 def test_auto_gear_is_refused_with_the_reason(tiny_scenario):
     tiny_scenario["timing_only"] = True
+    schemes = tiny_scenario["schemes"]
+    tiny_scenario["schemes"] = [s for s in schemes if s["scheme"] not in ACCURACY_DRIVEN]
     with pytest.raises(ConfigError) as raised:
         run_scenario(_loaded(tiny_scenario))
     message = str(raised.value)
