@@ -16,12 +16,14 @@ from a run that is merely long:
   in edgesim, so :class:`Clock` fails the run with :class:`SimulationHang`
   naming the process that kept scheduling events.
 
-Both are read where SimPy schedules and processes events: :meth:`Clock.schedule`
-sees every event that becomes due, and :meth:`Clock.step` looks at the next
-event of SimPy's queue before processing it (who waits for it).
+Both are read from SimPy's public hooks only: :meth:`Clock.schedule` sees
+every event that becomes due, and a callback appended to it tells when it
+was processed.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import simpy
 
@@ -65,22 +67,17 @@ class Clock(simpy.Environment):
         super().schedule(event, priority, delay)
         if not isinstance(event, BackgroundTimeout):
             self._pending_protocol_events += 1
+            listeners = event.callbacks
+            # first, so that a callback that raises (a run's stop) cannot skip the count
+            listeners.insert(0, partial(self._protocol_event_processed, listeners))
         if delay == 0:
             self._count_instant_event()
 
-    def step(self) -> None:
-        """SimPy's step, counting the next event as processed before its callbacks run.
-
-        Counted first, so that a callback that raises (a run's stop) cannot
-        skip the count. An event with callbacks is one somebody waited for.
-        """
-        if self._queue:
-            at, _, _, event = self._queue[0]
-            if not isinstance(event, BackgroundTimeout):
-                self._pending_protocol_events -= 1
-                if event.callbacks and not isinstance(event, HousekeepingTimeout):
-                    self.last_progress = at
-        super().step()
+    def _protocol_event_processed(self, listeners: list, event: simpy.Event) -> None:
+        """``listeners`` is the event's callback list: ours alone means nobody waited for it."""
+        self._pending_protocol_events -= 1
+        if len(listeners) > 1 and not isinstance(event, HousekeepingTimeout):
+            self.last_progress = self.now
 
     def _count_instant_event(self) -> None:
         if self.now != self._instant:

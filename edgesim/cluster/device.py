@@ -127,13 +127,13 @@ class Device:
         try:
             granted = yield turn | went_down
         except BaseException:  # interrupted (a round deadline) or closed while queued
-            self._leave_queue(turn)
+            self._give_up_turn(turn)
             raise
         if turn not in granted:
-            self._leave_queue(turn)
+            self._give_up_turn(turn)
             raise DeviceDown(self.id)
 
-    def _leave_queue(self, turn: simpy.Event) -> None:
+    def _give_up_turn(self, turn: simpy.Event) -> None:
         if turn.triggered:  # the device was handed over meanwhile: hand it on
             self._pass_turn()
         else:

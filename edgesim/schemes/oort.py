@@ -48,10 +48,10 @@ import simpy
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.config.scheme_settings import OortScheme
-from edgesim.learning.weights import StateDict, clone_state, state_nbytes, weighted_average
+from edgesim.learning.weights import StateDict, clone_state, state_nbytes
 from edgesim.schemes.estimates import Estimates
 from edgesim.schemes.fedavg import choose_clients
-from edgesim.schemes.rounds import Returned, run_round, until_server_up
+from edgesim.schemes.rounds import Returned, adopt_average, run_round, until_server_up
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -195,10 +195,7 @@ def run(rt: Runtime, spec: OortScheme) -> Process:
                 break
         reports = {c: r for c, r in returned.items() if r is not None}
         selector.feedback(number, reports, cut)
-        rt.recorder.count("client_updates", len(reports))
-        if reports:
-            states, samples = zip(*((r.state, r.samples) for r in reports.values()), strict=True)
-            global_model.load_state_dict(weighted_average(list(states), list(samples)))
+        adopt_average(rt, global_model, [(r.state, r.samples) for r in reports.values()])
         rt.observe("global", global_model, force=number == spec.rounds)
 
 

@@ -39,10 +39,10 @@ from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.config.scheme_settings import FedAvgPartialScheme, PartialWork
 from edgesim.learning.training import PLAIN, LocalUpdate
-from edgesim.learning.weights import StateDict, clone_state, weighted_average
+from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.estimates import Estimates
 from edgesim.schemes.fedavg import choose_clients
-from edgesim.schemes.rounds import Returned, run_round, until_server_up
+from edgesim.schemes.rounds import Returned, adopt_average, run_round, until_server_up
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -108,10 +108,7 @@ def partial_rounds(
             if returned is not None:
                 break
         updates = [update for update in returned.values() if update is not None]
-        rt.recorder.count("client_updates", len(updates))
-        if updates:
-            states = [u.state for u in updates]
-            global_model.load_state_dict(weighted_average(states, [weight(u) for u in updates]))
+        adopt_average(rt, global_model, [(u.state, weight(u)) for u in updates])
         rt.observe("global", global_model, force=number == spec.rounds)
 
 

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import simpy
+from torch import nn
 
+from edgesim.learning.weights import StateDict, weighted_average
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId, SimTime
 
@@ -87,3 +89,10 @@ def until_server_up(rt: Runtime, round_number: int) -> Process:
     if not rt.devices[rt.server].up:
         rt.recorder.count("rounds_delayed_by_server")
         yield from rt.await_parties([rt.server], f"round {round_number}: server down")
+
+
+def adopt_average(rt: Runtime, model: nn.Module, updates: list[tuple[StateDict, float]]) -> None:
+    """End of a round: count the updates and load their weighted average (none: keep ``model``)."""
+    rt.recorder.count("client_updates", len(updates))
+    if updates:
+        model.load_state_dict(weighted_average([s for s, _ in updates], [w for _, w in updates]))

@@ -43,9 +43,9 @@ import simpy
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.config.scheme_settings import TiFLScheme
-from edgesim.learning.weights import StateDict, clone_state, weighted_average
+from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.fedavg import choose_clients
-from edgesim.schemes.rounds import Returned, run_round, until_server_up
+from edgesim.schemes.rounds import Returned, adopt_average, run_round, until_server_up
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId
 
@@ -190,10 +190,7 @@ def run(rt: Runtime, spec: TiFLScheme) -> Process:
                     selector.record(profiled, seen)
         else:
             selector.record(number, accuracies)
-        rt.recorder.count("client_updates", len(reports))
-        if reports:
-            states, samples = zip(*((r.state, r.samples) for r in reports.values()), strict=True)
-            global_model.load_state_dict(weighted_average(list(states), list(samples)))
+        adopt_average(rt, global_model, [(r.state, r.samples) for r in reports.values()])
         rt.observe("global", global_model, force=number == spec.rounds)
 
 
