@@ -36,6 +36,7 @@ from edgesim.learning.datasets import (
     FASHION_MNIST_INSTALL,
     IMAGE_EXTENSIONS,
     npz_labels,
+    read_digits,
     user_dataset,
 )
 from edgesim.learning.models import model_info
@@ -152,9 +153,7 @@ def _on_disk(
 
 @cache
 def _digits(test_fraction: float) -> LabelFacts:
-    from sklearn.datasets import load_digits
-
-    return _split(Counter(load_digits().target.tolist()), test_fraction, "digits")[0]
+    return _split(Counter(read_digits()[1].tolist()), test_fraction, "digits")[0]
 
 
 def _split(

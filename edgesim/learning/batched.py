@@ -28,7 +28,6 @@ random numbers raises (``vmap``'s ``randomness="error"``).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 from collections.abc import Hashable, Sequence
@@ -284,27 +283,9 @@ def train_batched(
     return losses
 
 
-def fork(stream: BatchStream) -> BatchStream:
-    """A copy of ``stream`` that draws the batches it would draw next, leaving it as it is."""
-    forked = copy.copy(stream)  # shares the data and this epoch's order, which are never mutated
-    forked.generator = torch.Generator().set_state(stream.generator.get_state())
-    return forked
-
-
-def _position(stream: BatchStream) -> tuple[object, int]:
-    """Where a stream stands: its epoch's permutation (a new object each epoch) and its cursor."""
-    return stream._order, stream._cursor
-
-
-def _adopt(stream: BatchStream, forked: BatchStream) -> None:
-    """Move ``stream`` on to where ``forked`` has drawn to."""
-    stream._order, stream._cursor = forked._order, forked._cursor
-    stream.generator.set_state(forked.generator.get_state())
-
-
 def _unchanged(job: Job) -> bool:
     """Nothing the job's result was computed from has changed since it was read."""
-    order, cursor = _position(job.stream)
+    order, cursor = job.stream.position
     params = list(job.model.parameters())
     return (
         order is job.start[0]
@@ -347,7 +328,8 @@ class ClientBatcher:
     tensors and version counters), and the client's batch stream since the job
     began (another training on the same data in between). Otherwise the client
     trains sequentially at its end, as it always would. The batches come from a
-    :func:`fork` of the stream, which the stream adopts only when the result is.
+    fork of the stream (``BatchStream.fork``), which the stream catches up with
+    only when the result is kept.
 
     ``counts``: batched calls (``groups``), trainings applied from one
     (``batched``), trained sequentially (alone in a group, or their inputs
@@ -371,7 +353,7 @@ class ClientBatcher:
         if reason is not None:
             log.debug("training %s sequentially: %s", type(model).__name__, reason)
             return None
-        job = Job(model, stream, steps, update, group_key(model), _position(stream), fork(stream))
+        job = Job(model, stream, steps, update, group_key(model), stream.position, stream.fork())
         self._waiting.setdefault(job.key, []).append(job)
         return job
 
@@ -388,7 +370,7 @@ class ClientBatcher:
         if job in self._waiting.get(job.key, ()):
             self._run(job.key)
         if job.result is not None and _unchanged(job):
-            _adopt(job.stream, job.forked)
+            job.stream.catch_up(job.forked)
             _write(job.model, job.result)
             self.counts["batched"] += 1
             _check_finite(job.result.loss)

@@ -7,6 +7,7 @@ batch is drawn from a per-holder ``torch.Generator``.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -52,6 +53,27 @@ class BatchStream:
             if self._cursor >= n:
                 self._cursor = 0
             self._cursor += self.batch_size
+
+    @property
+    def position(self) -> tuple[object, int]:
+        """Where the stream stands: this epoch's permutation (a new object each epoch), cursor."""
+        return self._order, self._cursor
+
+    def fork(self) -> BatchStream:
+        """A copy that draws the batches this stream would draw next, leaving this one as it is.
+
+        The copy shares the data and this epoch's order (never mutated in place)
+        and has its own generator, so batched training can draw ahead and
+        :meth:`catch_up` later only if its result is kept.
+        """
+        forked = copy.copy(self)
+        forked.generator = torch.Generator().set_state(self.generator.get_state())
+        return forked
+
+    def catch_up(self, forked: BatchStream) -> None:
+        """Move on to where ``forked`` (a :meth:`fork` of this stream) has drawn to."""
+        self._order, self._cursor = forked._order, forked._cursor
+        self.generator.set_state(forked.generator.get_state())
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._cursor >= len(self._order):

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from edgesim.config import from_model, validate_scenario
-from edgesim.learning.batched import ClientBatcher, fork, train_batched, unbatchable
+from edgesim.learning.batched import ClientBatcher, train_batched, unbatchable
 from edgesim.learning.datasets import Dataset, load_dataset
 from edgesim.learning.models import build_model
 from edgesim.learning.training import (
@@ -91,7 +91,7 @@ def test_the_streams_end_where_sequential_training_leaves_them(digits):
 
 def test_fork_draws_the_next_batches_and_leaves_the_stream_alone(digits):
     stream = streams(shards(digits, [40]), 16)[0]
-    forked = fork(stream)
+    forked = stream.fork()
     ahead = [forked.next_batch()[1] for _ in range(5)]  # crosses an epoch: a new permutation
     assert all(torch.equal(a, stream.next_batch()[1]) for a in ahead)
 

@@ -45,6 +45,16 @@ def test_digits_split_shapes_and_dtypes():
     assert_standardised(train)
 
 
+def test_digits_read_directly_equal_scikit_learns_loader():
+    from sklearn.datasets import load_digits
+
+    reference = load_digits()
+    pixels, labels = datasets.read_digits()
+    assert pixels.shape == (1797, 1, 8, 8) and pixels.dtype == np.uint8
+    assert np.array_equal(pixels[:, 0], reference.images)
+    assert np.array_equal(labels, reference.target)
+
+
 def test_digits_is_deterministic_per_seed():
     first, again, other = (
         load_dataset("digits"),
