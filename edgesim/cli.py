@@ -1,7 +1,9 @@
 """``edgesim`` command line: run, validate, schema, profiles, report.
 
 Exit codes: 0 success, 2 a user error (bad file, unknown name) shown as one
-short message without a traceback, 1 anything else (a bug in edgesim).
+short message without a traceback, 1 anything else (a bug in edgesim);
+130 Ctrl-C (``run`` first writes the schemes that finished), 141 stdout closed
+early (``edgesim schema | head -1``), quietly.
 """
 
 from __future__ import annotations
@@ -9,29 +11,47 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Column, Table
 
+import edgesim
 from edgesim.config.loading import checked
 from edgesim.config.names import Name, PathText, Reference
 from edgesim.config.numbers import MAX_JOBS, BatchSize
 from edgesim.errors import EdgesimError
 from edgesim.io import claim_outputs, write_json_atomic
+from edgesim.report import fmt
 
+if TYPE_CHECKING:
+    from edgesim.progress import SchemeProgress
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_HELP = "what the library logs (default warning; info: a line per scheme and round)"
 FORCE_HELP = "replace output files edgesim did not write (never an input)"
 CSV_HELP = "also write summary.csv, curves.csv, devices.csv, timeline.csv (docs/python-api.md)"
 
+
+class _Console(Console):
+    """rich's console, but a closed stdout is left to :func:`main` (one exit status for it)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 # Emoji codes stay text: a file named ":x:.yaml" is printed as it is written.
-console = Console(stderr=True, emoji=False)
-out = Console(emoji=False)
+console = _Console(stderr=True, emoji=False)
+out = _Console(emoji=False)
 
 
 def _out(args: argparse.Namespace) -> Path | None:
@@ -39,106 +59,113 @@ def _out(args: argparse.Namespace) -> Path | None:
     return None if args.out is None else Path(checked("--out", PathText, args.out))
 
 
-def _format_seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f} s"
-
-
-def _format_bytes(value: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1000
-    return str(value)
-
-
-def summary_table(results: dict[str, Any]) -> Table:
-    targets = results["scenario"]["targets"]
-    table = Table(title=f"{escape(results['scenario']['name'])}: summary (simulated)")
-    table.add_column("scheme")
-    table.add_column("final acc", justify="right")
-    for target in targets:
-        table.add_column(f"time to {target:.0%}", justify="right")
-    for name in ("sim time", "sent", "raw data", "mean wait", "energy"):
-        table.add_column(name, justify="right")
-    for run in results["runs"]:
-        devices = run["devices"].values()
-        wait = sum(d["wait_s"] for d in devices) / max(len(devices), 1)
-        energy = sum(d["energy_j"] for d in devices)
-        accuracy = run["final_accuracy"]
-        stalled = run.get("stalled")
-        table.add_row(
-            escape(run["label"])
-            if not stalled
-            else f"{escape(run['label'])} (stalled at {stalled['at_s']:g} s)",
-            "—" if accuracy is None else f"{accuracy:.3f}",
-            *(_format_seconds(run["time_to_accuracy_s"][str(t)]) for t in targets),
-            _format_seconds(run["sim_time_s"]),
-            _format_bytes(run["bytes"]["total"]),
-            _format_bytes(run["bytes"]["raw_data"]),
-            _format_seconds(wait),
-            f"{energy / 1000:,.2f} kJ",
-        )
-    return table
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from edgesim.config import load_scenario
-    from edgesim.report.html import render_report
-    from edgesim.runner import run_scenario
-    from edgesim.tables import claim_csv, csv_paths, write_run_csv
+    from edgesim.runner import Interrupted, run_scenario
+    from edgesim.tables import claim_csv, csv_paths
 
     loaded = load_scenario(args.scenario, seed=args.seed, timing_only=args.timing_only)
-    logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls: warned below
+    _quiet_runner(args)  # its stall warnings: printed below, once
     out_dir = _out(args) or Path("reports") / loaded.scenario.name
     claim_outputs(
         [out_dir / "results.json", out_dir / "report.html"], (Path(args.scenario),), args.force
     )
     claim_csv(csv_paths(out_dir) if args.csv else [], (Path(args.scenario),), args.force)
-    with Progress(
-        TextColumn("{task.description:<24}", markup=False),  # labels are the user's text
-        BarColumn(bar_width=20),
-        TextColumn("sim {task.fields[sim]:>10}  acc {task.fields[acc]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=args.quiet,
-        transient=False,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def on_accuracy(label: str, sim_time: float, accuracy: float) -> None:
-            if label not in tasks:
-                tasks[label] = progress.add_task(label, total=None, sim="0.0 s", acc="—")
-            progress.update(tasks[label], sim=f"{sim_time:,.1f} s", acc=f"{accuracy:.3f}")
-
-        def on_run_done(run: dict[str, Any]) -> None:
-            task = tasks.get(run["label"])
-            if task is not None:
-                progress.update(task, total=1, completed=1)
-            if run.get("stalled"):
-                stall = run["stalled"]
-                progress.console.print(
-                    f"[bold yellow]warning:[/] {escape(run['label'])} stalled at "
-                    f"{stall['at_s']:g} s before finishing: {escape(stall['reason'])}",
-                    highlight=False,
-                )
-
-        results = run_scenario(
-            loaded,
-            schemes=args.scheme,
-            torch_device=args.device,
-            on_accuracy=on_accuracy,
-            on_run_done=on_run_done,
-            batch_clients=args.batch_clients,
+    with _scheme_progress(args.quiet) as (on_progress, on_run_done):
+        try:
+            results = run_scenario(
+                loaded,
+                schemes=args.scheme,
+                torch_device=args.device,
+                on_progress=on_progress,
+                on_run_done=on_run_done,
+                batch_clients=args.batch_clients,
+            )
+        except Interrupted as stop:
+            results = stop.results
+    interrupted = results["meta"].get("interrupted", False)
+    if interrupted and not results["runs"]:
+        console.print("interrupted before any scheme finished: nothing written")
+        return 130
+    _write_run(results, out_dir, args)
+    if interrupted:
+        missing = ", ".join(results["meta"]["missing"])
+        console.print(
+            f"[bold yellow]interrupted:[/] results of the schemes that finished were written "
+            f"(meta.interrupted); not finished: {escape(missing)}",
+            highlight=False,
+            soft_wrap=True,
         )
+        return 130
+    return 0
+
+
+def _write_run(results: dict[str, Any], out_dir: Path, args: argparse.Namespace) -> None:
+    """``results.json``, ``report.html`` (and CSV with ``--csv``), then the summary."""
+    from edgesim.report.html import render_report
+    from edgesim.tables import write_run_csv
+    from edgesim.terminal import summary_view
+
     results_path = write_json_atomic(out_dir / "results.json", results)
     report_path = render_report(results, out_dir / "report.html")
     csv_files = write_run_csv(results, out_dir) if args.csv else []
     if not args.quiet:
-        out.print(summary_table(results))
+        out.print(summary_view(results, out))
     out.print(f"results: {escape(str(results_path))}\nreport:  {escape(str(report_path))}")
     for path in csv_files:
         out.print(f"table:   {escape(str(path))}")
-    return 0
+
+
+@contextmanager
+def _scheme_progress(quiet: bool) -> Iterator[tuple[Any, Any]]:
+    """A progress line per scheme: rounds (or updates) done / total, ETA, the primary accuracy.
+
+    The ETA is rich's: host time so far, scaled by the simulated progress left
+    (:mod:`edgesim.progress`); a scheme with no known total gets no bar or ETA.
+    """
+    progress = Progress(
+        TextColumn(  # labels are the user's text; a long one folds onto a second line
+            "{task.description}", markup=False, table_column=Column(max_width=28, overflow="fold")
+        ),
+        BarColumn(bar_width=10),
+        TextColumn("{task.fields[done]} sim {task.fields[sim]} acc {task.fields[acc]}"),
+        TimeRemainingColumn(elapsed_when_finished=True),
+        console=console,
+        disable=quiet,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_progress(state: SchemeProgress) -> None:
+        if state.label not in tasks:
+            tasks[state.label] = progress.add_task(state.label, total=None, done="", sim="", acc="")
+        progress.update(
+            tasks[state.label],
+            total=None if state.fraction is None else 1.0,
+            completed=state.fraction or 0.0,
+            done=_done(state),
+            sim=fmt.seconds(state.sim_time_s),
+            acc=fmt.percent(state.accuracy),
+        )
+
+    def on_run_done(run: dict[str, Any]) -> None:
+        if run.get("stalled"):
+            stall = run["stalled"]
+            progress.console.print(
+                f"[bold yellow]warning:[/] {escape(run['label'])} stalled at "
+                f"{fmt.seconds(stall['at_s'])} before finishing: {escape(stall['reason'])}",
+                highlight=False,
+            )
+
+    with progress:
+        yield on_progress, on_run_done
+
+
+def _done(state: SchemeProgress) -> str:
+    if state.total is None:
+        return ""
+    if state.unit == "s":
+        return f"{fmt.seconds(state.done)}/{fmt.seconds(state.total)}"
+    return f"{state.done:,.0f}/{state.total:,.0f} {state.unit}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -166,13 +193,17 @@ def _validated(path: Path) -> str:
     data = load_yaml(path)
     if looks_like_sweep(data):
         sweep = load_sweep(path)
-        return f"sweep of {len(sweep.points)} points × {len(sweep.seeds)} seeds"
+        return (
+            f"sweep of {fmt.plural(len(sweep.points), 'point')} × "
+            f"{fmt.plural(len(sweep.seeds), 'seed')} "
+            "(this is a sweep file: run it with edgesim sweep)"
+        )
     loaded = scenario_from_yaml(data, path)
     preflight.check(loaded)
     fleet = loaded.fleet
     return (
-        f"{len(fleet.devices)} devices, {len(fleet.links)} links, "
-        f"{len(loaded.scenario.schemes)} schemes"
+        f"{fmt.plural(len(fleet.devices), 'device')}, {fmt.plural(len(fleet.links), 'link')}, "
+        f"{fmt.plural(len(loaded.scenario.schemes), 'scheme')}"
     )
 
 
@@ -189,6 +220,12 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     profiles = builtin_device_profiles()
     if args.model or args.dataset or args.batch_size is not None:
         return _profile_step_times(args, profiles)
+    if args.json:
+        listed = {
+            name: p.model_dump(mode="json", exclude_none=True) for name, p in profiles.items()
+        }
+        print(json.dumps(listed, indent=2))
+        return 0
     table = Table(title="device profiles")
     for column in ("name", "peak FP32", "efficiency", "step overhead", "memory BW", "power (W)"):
         table.add_column(column)
@@ -313,8 +350,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         checked("--jobs", Annotated[int, Field(ge=1, le=MAX_JOBS)], args.jobs)
     if args.address and args.backend != "ray":
         raise EdgesimError("--address is for --backend ray")
-    if not args.debug:
-        logging.getLogger("edgesim.runner").setLevel(logging.ERROR)  # stalls are in the counters
+    _quiet_runner(args)  # stalls are in the counters
     sweep = load_sweep(args.sweep)
     out_dir = _out(args) or Path("reports") / sweep.spec.name
     claim_outputs(
@@ -327,6 +363,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         BarColumn(bar_width=30),
         TextColumn("{task.completed}/{task.total} runs"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         disable=args.quiet,
     ) as progress:
@@ -336,7 +373,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             progress.advance(bar)
 
         progress.update(bar, completed=len(sweep.tasks) - len(pending_tasks(sweep, out_dir)))
-        outcome = run_sweep(sweep, out_dir, args.backend, jobs, args.address, on_progress)
+        try:
+            outcome = run_sweep(sweep, out_dir, args.backend, jobs, args.address, on_progress)
+        except KeyboardInterrupt:
+            kept = len(sweep.tasks) - len(pending_tasks(sweep, out_dir))
+            progress.console.print(
+                f"interrupted: {fmt.plural(kept, 'finished run')} of {len(sweep.tasks)} kept in "
+                f"{escape(str(out_dir / 'runs'))}; run the same command again to finish the rest",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return 130
     if outcome.skipped:
         out.print(
             f"{outcome.skipped} runs were already finished in {escape(str(out_dir))}/runs (skipped)"
@@ -428,13 +475,23 @@ def _one_screen(message: str, lines: int = 40, chars: int = 3000) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgesim", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("--version", action="version", version=f"edgesim {edgesim.__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks (and debug logs, unless --log-level)"
+    )
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help=LOG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the schemes of a scenario and write results + report")
     run.add_argument("scenario")
     run.add_argument("--out", help="output folder (default reports/<scenario name>)")
-    run.add_argument("--scheme", action="append", help="run only this scheme (name or label)")
+    run.add_argument(
+        "--scheme",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="run only these schemes (names or labels; repeat or list several)",
+    )
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where torch runs")
     run.add_argument(
@@ -451,9 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.add_argument("--csv", action="store_true", help=CSV_HELP)
-    run.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )
+    _late_global_options(run)
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check scenario or sweep files without running them")
@@ -500,9 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--csv", action="store_true", help="also write runs.csv: one row per run and scheme"
     )
-    sweep.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )
+    _late_global_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
     calib = sub.add_parser(
@@ -529,11 +582,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _late_global_options(command: argparse.ArgumentParser) -> None:
+    """``--debug`` and ``--log-level`` after the command too (``edgesim run x.yaml --debug``)."""
+    command.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    command.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """edgesim's log records at the level asked for, on stderr above the progress bars.
+
+    A level asked for is set on the ``edgesim`` logger only: ``--log-level debug``
+    is edgesim's detail, not every library's (torch, asyncio).
+    """
+    handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", handlers=[handler])
+    level = args.log_level or ("debug" if args.debug else None)
+    if level is not None:
+        logging.getLogger("edgesim").setLevel(level.upper())
+
+
+def _quiet_runner(args: argparse.Namespace) -> None:
+    """The runner's warnings only with a level asked for: ``run`` and ``sweep`` report stalls."""
+    explicit = args.log_level is not None or args.debug
+    logging.getLogger("edgesim.runner").setLevel(logging.NOTSET if explicit else logging.ERROR)
+
+
+def _quiet_broken_pipe() -> int:
+    """stdout was closed early (``edgesim schema | head -1``): stop quietly, as Unix tools do.
+
+    Python's documented remedy: point stdout at /dev/null so the flush at exit
+    does not raise again. 141 is a shell's status for a process killed by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    _configure_logging(args)
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
+        return code
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except EdgesimError as exc:
         if args.debug:
             console.print_exception()

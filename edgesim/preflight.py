@@ -346,6 +346,12 @@ def schemes(loaded: LoadedScenario) -> list[str]:
             )
         if fleet.server is None:
             continue  # reported by the fleet: every scheme but local needs a server
+        validates = SCHEMES[scheme.scheme].validates_on_client_data
+        if validates and scenario.data.validation_fraction == 0:
+            found.append(
+                f"schemes[{i}]: scheme '{scheme.scheme}' validates on the clients' own data: "
+                "set data.validation_fraction > 0 (e.g. 0.1)"
+            )
         if SCHEMES[scheme.scheme].distils_on_server_data and not server_has_data:
             found.append(
                 f"schemes[{i}]: scheme '{scheme.scheme}' distils on the server's data: "

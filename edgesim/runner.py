@@ -53,6 +53,7 @@ from edgesim.learning.training import Optimizer
 from edgesim.metrics.recorder import Recorder
 from edgesim.metrics.results import DEVICES_MEAN, SCHEMA_VERSION, run_result
 from edgesim.plugins import absolute
+from edgesim.progress import SchemeProgress, Tracker
 from edgesim.schemes import scheme_info
 from edgesim.schemes.runtime import Holding, ModelKind, Runtime
 
@@ -60,6 +61,24 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, float, float], None]
 """(run label, simulated time, accuracy) on each observation."""
+
+OnProgress = Callable[[SchemeProgress], None]
+"""How far the running scheme has got: on each observation and every :data:`TICK_EVERY` events."""
+
+TICK_EVERY = 4096
+"""Simulation events between two progress reports (a timing-only run observes nothing)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_scenario`: ``results`` holds the schemes that finished.
+
+    It is a :class:`KeyboardInterrupt`, so a caller that does not look for it
+    stops as before; ``edgesim run`` writes the partial results (``meta.interrupted``).
+    """
+
+    def __init__(self, results: dict[str, Any]):
+        super().__init__("interrupted")
+        self.results = results
 
 
 @dataclass(frozen=True)
@@ -298,18 +317,28 @@ def rare_collections() -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
-def run_until(env: Clock, until: simpy.Event, tasks: list[background.Background]) -> bool:
+def run_until(
+    env: Clock,
+    until: simpy.Event,
+    tasks: list[background.Background],
+    on_tick: Callable[[], None] | None = None,
+) -> bool:
     """Run until ``until`` is processed; False if nothing was left to happen before that.
 
     A protocol that waits for a device that left for good (an outage that never
     ends) has nothing left to do: the run ends at its last event, stalled,
     rather than raising or spinning forever. Background ``tasks`` never run
     out of events, so only they being left counts as nothing left too.
+    ``on_tick`` is called every :data:`TICK_EVERY` events (progress; it only reads).
     """
+    steps = 0
     while not until.processed:
         if env.peek() == math.inf or (tasks and background.only_background_left(env, tasks)):
             return False
         env.step()
+        steps += 1
+        if on_tick is not None and steps % TICK_EVERY == 0:
+            on_tick()
     return True
 
 
@@ -348,6 +377,7 @@ def run_scheme(
     torch_device: str = "cpu",
     on_accuracy: ProgressCallback | None = None,
     batch_clients: bool = False,
+    on_progress: OnProgress | None = None,
 ) -> dict[str, Any]:
     """One scheme on a fresh cluster; returns its ``runs[]`` entry.
 
@@ -362,8 +392,21 @@ def run_scheme(
         min_observe_interval_s=scenario.observe.min_interval_s,
         keep_details=scenario.observe.timeline,
     )
-    if on_accuracy is not None:
-        recorder.on_accuracy = lambda _model, t, acc: on_accuracy(label, t, acc)
+    info = scheme_info(spec.scheme)
+    primary = "global" if info.global_model else DEVICES_MEAN
+    tracker = None
+    if on_progress is not None:
+        tracker = Tracker(label, spec, scenario.horizon_s, primary, recorder, on_progress)
+    if on_accuracy is not None or tracker is not None:
+
+        def observed(model: str, t: float, accuracy: float) -> None:
+            if on_accuracy is not None:
+                on_accuracy(label, t, accuracy)
+            if tracker is not None:
+                tracker.observed(model, t, accuracy)
+                tracker.tick(t)
+
+        recorder.on_accuracy = observed
     devices = {d.id: Device(env, d.id, d.profile, recorder) for d in fleet.devices}
     network = Network(
         env,
@@ -417,12 +460,12 @@ def run_scheme(
         timing_only=scenario.timing_only,
         batcher=batcher,
     )
-    info = scheme_info(spec.scheme)
     finished = env.process(info.start(runtime, spec))
     until = finished if scenario.horizon_s is None else finished | env.timeout(scenario.horizon_s)
     stalled = None
     with rare_collections():
-        reached = run_until(env, until, tasks)
+        on_tick = None if tracker is None else lambda: tracker.tick(env.now)
+        reached = run_until(env, until, tasks, on_tick)
     if not reached:
         stalled = _stall(env, devices)
         recorder.count("stalled")
@@ -437,6 +480,8 @@ def run_scheme(
     recorder.end(end)
     if batcher is not None:
         log.info("%s: trainings batched, sequential, dropped: %s", label, batcher.counts)
+    if tracker is not None:
+        tracker.tick(end, finished=True)
     return run_result(
         scheme=spec.scheme,
         label=label,
@@ -445,7 +490,7 @@ def run_scheme(
         profiles={d.id: d.profile for d in fleet.devices},
         end=end,
         targets=list(scenario.targets),
-        primary_curve="global" if info.global_model else DEVICES_MEAN,
+        primary_curve=primary,
         stalled=stalled,
         timeline=scenario.observe.timeline,
     )
@@ -481,10 +526,14 @@ def run_scenario(
     on_run_done: Callable[[dict[str, Any]], None] | None = None,
     data: DataSplits | None = None,
     batch_clients: bool = False,
+    on_progress: OnProgress | None = None,
 ) -> dict[str, Any]:
     """All (or the named) schemes of a scenario → the results dict.
 
     ``batch_clients``: see :func:`run_scheme` (opt-in; ``meta.accuracy_notes`` says so).
+    ``on_progress``: how far each scheme has got (:class:`~edgesim.progress.SchemeProgress`).
+    Ctrl-C raises :class:`Interrupted` with the results of the schemes that
+    finished, ``meta.interrupted`` true and ``meta.missing`` the labels of the others.
 
     ``data``: the scenario's dataset from :func:`load_data`, loaded by whoever
     also ran :func:`check_names` on this scenario (a sweep's driver, once for many
@@ -501,13 +550,39 @@ def run_scenario(
         settings = configure_torch(device=torch_device)
     wall_start = time.perf_counter()
     prepared = prepare(loaded, data)
-    runs = []
-    for spec in selected:
-        log.info("running %s", scheme_label(spec))
-        run = run_scheme(loaded, prepared, spec, torch_device, on_accuracy, batch_clients)
-        runs.append(run)
-        if on_run_done is not None:
-            on_run_done(run)
+    runs: list[dict[str, Any]] = []
+
+    def results() -> dict[str, Any]:
+        return _results(loaded, prepared, runs, torch_device, settings, batch_clients, wall_start)
+
+    try:
+        for spec in selected:
+            log.info("running %s", scheme_label(spec))
+            run = run_scheme(
+                loaded, prepared, spec, torch_device, on_accuracy, batch_clients, on_progress
+            )
+            runs.append(run)
+            if on_run_done is not None:
+                on_run_done(run)
+    except KeyboardInterrupt:
+        partial = results()
+        partial["meta"]["interrupted"] = True
+        partial["meta"]["missing"] = [scheme_label(s) for s in selected[len(runs) :]]
+        raise Interrupted(partial) from None
+    return results()
+
+
+def _results(
+    loaded: LoadedScenario,
+    prepared: Prepared,
+    runs: list[dict[str, Any]],
+    torch_device: str,
+    settings: dict[str, Any],
+    batch_clients: bool,
+    wall_start: float,
+) -> dict[str, Any]:
+    """The results dict of the ``runs`` done so far (docs/results.md)."""
+    timing = loaded.scenario.timing_only
     return {
         "schema_version": SCHEMA_VERSION,
         "scenario": scenario_summary(loaded, prepared),

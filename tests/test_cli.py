@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
+
+import pytest
 
 from edgesim.cli import build_parser, main
 
@@ -170,3 +175,150 @@ def test_list_names_every_scheme_model_dataset_and_profile(capsys):
     assert (
         "fedbuff" in (only_schemes := capsys.readouterr().out) and "cnn-small" not in only_schemes
     )
+
+
+def test_version(capsys):
+    import edgesim
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"edgesim {edgesim.__version__}"
+
+
+def test_scheme_takes_several_names_after_one_flag_or_repeated(
+    tmp_path, write_scenario, tiny_scenario
+):
+    scenario = _small(tiny_scenario)
+    scenario["schemes"].append({"scheme": "fedasync", "updates": 4})
+    path = str(write_scenario(scenario))
+    for n, options in enumerate(
+        (["--scheme", "alone", "fedasync"], ["--scheme", "alone", "--scheme", "fedasync"])
+    ):
+        out = tmp_path / str(n)
+        assert main(["run", path, "--out", str(out), "--quiet", *options]) == 0
+        results = json.loads((out / "results.json").read_text())
+        assert [run["label"] for run in results["runs"]] == ["alone", "fedasync"]
+
+
+@pytest.mark.parametrize("command", [["schema"], ["list"], ["profiles"]])
+def test_a_closed_stdout_ends_quietly(command):
+    """``edgesim schema | head -1``: the reader is gone before edgesim writes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edgesim.cli", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait() == 141  # a shell's status for a writer whose pipe was closed
+    assert err == ""
+
+
+def test_validate_names_the_kind_of_file_with_counts_that_agree(
+    tmp_path, write_scenario, tiny_scenario, capsys
+):
+    tiny_scenario["schemes"] = [{"scheme": "fedavg", "rounds": 2}]
+    scenario = write_scenario(tiny_scenario)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("name: s\nbase: scenario.yaml\nvary:\n  training.lr: [0.1, 0.2]\nseeds: [1]\n")
+    assert main(["validate", str(scenario), str(sweep)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("ok — 4 devices, 4 links, 1 scheme")
+    assert lines[1].endswith(
+        "ok — sweep of 2 points × 1 seed (this is a sweep file: run it with edgesim sweep)"
+    )
+
+
+def test_profiles_json_without_a_model_lists_the_profiles(capsys):
+    from edgesim.config.profiles import builtin_device_profiles
+
+    assert main(["profiles", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted(listed) == sorted(builtin_device_profiles())
+    assert (
+        listed["jetson-nano"]["peak_flops"] == builtin_device_profiles()["jetson-nano"].peak_flops
+    )
+
+
+def test_log_level_info_logs_a_line_per_round(tmp_path, write_scenario, tiny_scenario, caplog):
+    tiny_scenario["schemes"] = [{"scheme": "fedavg", "rounds": 3}]
+    path = str(write_scenario(tiny_scenario))
+    with caplog.at_level(logging.INFO, logger="edgesim"):
+        assert (
+            main(["run", path, "--out", str(tmp_path / "o"), "--quiet", "--log-level", "info"]) == 0
+        )
+    rounds = [r.getMessage() for r in caplog.records if r.name == "edgesim.schemes.rounds"]
+    assert [m.split(" done")[0] for m in rounds] == [f"fedavg: round {n}" for n in (1, 2, 3)]
+    assert build_parser().parse_args(["run", "x.yaml", "--log-level", "debug"]).log_level == "debug"
+
+
+@pytest.mark.parametrize(
+    ("options", "level"),
+    [(["--log-level", "error"], logging.ERROR), (["--debug"], logging.DEBUG), ([], logging.NOTSET)],
+)
+def test_log_level_and_debug_set_edgesims_level(options, level, capsys):
+    edgesim_log = logging.getLogger("edgesim")
+    edgesim_log.setLevel(logging.NOTSET)  # as a fresh process starts
+    try:
+        assert main([*options, "list", "models"]) == 0
+        assert edgesim_log.level == level
+    finally:
+        edgesim_log.setLevel(logging.NOTSET)
+
+
+def test_ctrl_c_writes_the_schemes_that_finished_and_exits_130(
+    tmp_path, write_scenario, tiny_scenario, monkeypatch, capsys
+):
+    import edgesim.runner
+
+    real = edgesim.runner.run_scheme
+
+    def interrupted_after_the_first(loaded, prepared, spec, *args, **kwargs):
+        if spec.scheme != "fedavg":
+            raise KeyboardInterrupt
+        return real(loaded, prepared, spec, *args, **kwargs)
+
+    monkeypatch.setattr(edgesim.runner, "run_scheme", interrupted_after_the_first)
+    out = tmp_path / "o"
+    assert main(["run", str(write_scenario(_small(tiny_scenario))), "--out", str(out)]) == 130
+    results = json.loads((out / "results.json").read_text())
+    assert [run["label"] for run in results["runs"]] == ["fedavg"]
+    assert results["meta"]["interrupted"] is True and results["meta"]["missing"] == ["alone"]
+    assert (out / "report.html").stat().st_size > 1_000_000
+    assert "interrupted:" in capsys.readouterr().err
+    # The partial file is a results file like any other.
+    assert main(["report", str(out / "results.json"), "--out", str(tmp_path / "again.html")]) == 0
+
+
+def test_ctrl_c_before_any_scheme_finished_writes_nothing(
+    tmp_path, write_scenario, tiny_scenario, monkeypatch, capsys
+):
+    import edgesim.runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(edgesim.runner, "run_scheme", interrupted)
+    out = tmp_path / "o"
+    assert main(["run", str(write_scenario(_small(tiny_scenario))), "--out", str(out)]) == 130
+    assert not out.exists() or not any(out.iterdir())
+    assert "nothing written" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_sweep_says_what_is_kept(
+    tmp_path, write_scenario, tiny_scenario, monkeypatch, capsys
+):
+    import edgesim.sweep
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(edgesim.sweep, "run_sweep", interrupted)
+    tiny_scenario["schemes"] = [{"scheme": "fedavg", "rounds": 1}]
+    write_scenario(tiny_scenario)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("name: s\nbase: scenario.yaml\nvary:\n  training.lr: [0.1, 0.2]\nseeds: [1]\n")
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "o")]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted: 0 finished runs of 2 kept in" in err

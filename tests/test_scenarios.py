@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from edgesim.config import from_model, load_scenario
+from edgesim.learning.datasets import FASHION_MNIST_DIR
 from edgesim.runner import check_names, run_scenario
 from edgesim.sweep import load_sweep
 
@@ -66,3 +67,44 @@ def test_fashion_mnist_runs_and_federated_beats_local():
         assert (run["bytes"]["raw_data"] > 0) == (scheme == "centralized"), scheme
         assert 0.1 < run["final_accuracy"] <= 1 and run["sim_time_s"] <= 60.0, scheme
     assert runs["fedavg"]["final_accuracy"] > runs["local"]["final_accuracy"] + 0.1
+
+
+def test_schedulers_all_run_to_the_common_horizon_and_selection_shows():
+    """scenarios/schedulers.yaml for its first 8 simulated seconds (digits without Fashion-MNIST).
+
+    Its full run is in docs/schedulers.md. Every scheduler must stop at the same
+    simulated time; FedCS never selects a phone (its LTE round trip outlasts the 0.3 s
+    resource request), so its rounds are shorter and it completes more of them than
+    FedAvg's random selection; the asynchronous schemes apply more updates than FedAvg
+    in the same time, since none of them waits for a straggler.
+    """
+    loaded = load_scenario(Path(__file__).resolve().parents[1] / "scenarios/schedulers.yaml")
+    update: dict = {"horizon_s": 8.0}
+    if not FASHION_MNIST_DIR.is_dir():
+        update["data"] = loaded.scenario.data.model_copy(update={"dataset": "digits"})
+    shortened = loaded.scenario.model_copy(update=update)
+    results = run_scenario(from_model(shortened, loaded.source, loaded.base_dir))
+    runs = {run["label"]: run for run in results["runs"]}
+    assert set(runs) == {
+        "fedavg",
+        "fedavg-wait",
+        "fedcs",
+        "oort",
+        "tifl",
+        "fedprox",
+        "fedasync",
+        "fedbuff",
+    }
+    for label, run in runs.items():
+        assert run["sim_time_s"] == 8.0 and run["stalled"] is None, label
+        assert 0.1 < run["final_accuracy"] <= 1, label
+    rounds = {label: run["counters"].get("rounds", 0) for label, run in runs.items()}
+    assert rounds["fedcs"] > rounds["fedavg"]
+    fedcs_phones = [
+        device
+        for device, kind, *_ in runs["fedcs"]["timeline"]
+        if kind == "compute" and device.startswith("phone-")
+    ]
+    assert fedcs_phones == []
+    updates = {label: run["counters"].get("client_updates", 0) for label, run in runs.items()}
+    assert min(updates["fedasync"], updates["fedbuff"]) > updates["fedavg"]

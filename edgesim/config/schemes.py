@@ -78,6 +78,9 @@ class SchemeInfo:
     """Another way out that problem names, e.g. ``server_data: uploaded``."""
     distils_on_server_data: bool = False
     """It distils on the server's data (seeds 003/004), checked by the pre-flight."""
+    validates_on_client_data: bool = False
+    """Its clients validate on their own validation data (``data.validation_fraction`` > 0),
+    checked by the pre-flight: without any, every accuracy it decides by would read 0."""
     uses_small_model: bool = False
     """It trains ``training.small_model``; its run records a ``small`` curve."""
     asynchronous: bool = False
@@ -322,6 +325,7 @@ BUILT_IN = (
         "edgesim.schemes.tifl:run",
         "clients in tiers by measured latency, one tier a round, chosen by tier accuracy",
         "Chai et al., HPDC 2020",
+        validates_on_client_data=True,
         timing_only="TiFL chooses each round's tier by the tiers' validation accuracy, "
         "which a timing-only run does not compute",
     ),

@@ -259,3 +259,51 @@ def bytes_at(points: Points, time: float) -> float:
     """Bytes sent by ``time`` (transfers ending at ``time`` included)."""
     index = bisect.bisect_right([t for t, _ in points], time)
     return points[index - 1][1] if index else 0.0
+
+
+def model_sizes(scenario: dict) -> str:
+    """Each model's size: the bytes of one update and the float32 values they hold.
+
+    Results record an update's bytes, not the parameter count; an update is the
+    model's state in float32, so bytes / 4 is its number of values (parameters and
+    buffers).
+    """
+    sizes = scenario.get("model_bytes") or {}
+    return (
+        ", ".join(
+            f"{name}: {fmt.count(float(n) / 4)} values ({fmt.nbytes(float(n))})"
+            for name, n in sizes.items()
+        )
+        or "—"
+    )
+
+
+_IMAGE_OPTIONS = ("image_size", "grayscale")
+"""Settings read only by datasets of images that are resized or coloured (cifar10, folders)."""
+_NO_IMAGE_OPTIONS = ("digits", "synthetic", "mnist", "fashion-mnist", "npz")
+_PARTITION_OPTIONS = {"dirichlet": ("alpha",), "shards": ("shards_per_device",)}
+"""Partition settings read by one kind of split only."""
+
+
+def data_settings(data: dict) -> dict:
+    """The scenario's ``data`` block without the settings its dataset and split never read.
+
+    ``grayscale False`` beside the digits, or a Dirichlet ``alpha`` beside an IID
+    split, would suggest a choice that was never made.
+    """
+    dataset = str(data.get("dataset", ""))
+    shown = {
+        key: value
+        for key, value in data.items()
+        if not (key in _IMAGE_OPTIONS and dataset in _NO_IMAGE_OPTIONS)
+        and not (key == "synthetic" and dataset != "synthetic")
+    }
+    partition = dict(data.get("partition") or {})
+    if partition:
+        kind = str(partition.get("kind", ""))
+        for other, keys in _PARTITION_OPTIONS.items():
+            if other != kind:
+                for key in keys:
+                    partition.pop(key, None)
+        shown["partition"] = partition
+    return shown

@@ -23,12 +23,14 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from edgesim.report import facts, fmt
+from edgesim.report import aggregate, facts, fmt, pareto
+from edgesim.report.colours import profile_colours
 from edgesim.report.figures.accuracy import accuracy_bytes_figure, accuracy_time_figure
 from edgesim.report.figures.breakdown import breakdown_figure
 from edgesim.report.figures.distribution import ENERGY, TIME_QUANTITIES, distribution_figure
 from edgesim.report.figures.energy import energy_by_profile_figure, energy_per_device_figure
 from edgesim.report.figures.network import link_traffic_figure, topology, topology_figure
+from edgesim.report.figures.pareto import pareto_figure
 from edgesim.report.figures.spread import Metric, Point, spread_figure
 from edgesim.report.figures.timeline import (
     ACTIVITY_BINS,
@@ -40,8 +42,8 @@ from edgesim.report.figures.timeline import (
     timeline_spans,
 )
 from edgesim.report.page import Section, assemble_page, figure_html, note, text, write_page
-from edgesim.report.summary import stall_tag, summary_table
-from edgesim.report.verdict import verdict
+from edgesim.report.summary import aggregate_table, stall_tag, summary_table
+from edgesim.report.verdict import target_name, verdict
 
 
 def render_report(results: dict, path: str | Path) -> Path:
@@ -56,7 +58,15 @@ def report_page(results: dict) -> str:
     detailed = _detailed(scenario, runs)
     detail_runs = [runs[i] for i in detailed]
     detail_names = [names[i] for i in detailed]
-    sections = [Section("summary", "Summary", summary_table(scenario, runs, names))]
+    if aggregate.seeds_of_one_scenario(scenario, runs):
+        summary = aggregate_table(scenario, runs) + (
+            "<details><summary>Every run</summary>\n"
+            + summary_table(scenario, runs, names)
+            + "\n</details>"
+        )
+    else:
+        summary = summary_table(scenario, runs, names)
+    sections = [Section("summary", "Summary", summary)]
     if not facts.all_timing_only(scenario, runs):
         sections.append(Section("accuracy", "Accuracy", _accuracy(scenario, runs, names)))
     sections += [
@@ -84,6 +94,90 @@ def _big(scenario: dict) -> bool:
 
 
 def _header(results: dict, names: Sequence[str]) -> str:
+    """The first screen: what was simulated, the decision, the trade-off chart; details folded."""
+    scenario = results.get("scenario") or {}
+    runs = results.get("runs") or []
+    timed = facts.all_timing_only(scenario, runs)
+    seeds = aggregate.seeds_of_one_scenario(scenario, runs)
+    if seeds:
+        summaries = aggregate.by_scheme(scenario, runs)
+        candidates = [s.candidate() for s in summaries]
+        findings = _seed_findings(summaries, runs)
+    else:
+        candidates = [pareto.candidate(run, name) for run, name in zip(runs, names, strict=True)]
+        findings = " ".join(verdict(scenario, runs, names))
+    keys = [c.name for c in candidates] if seeds else [facts.base_label(run) for run in runs]
+    return (
+        f"<header>\n<h1>{text(scenario.get('name', 'unnamed scenario'))}</h1>\n"
+        f'<p class="description">{text(scenario.get("description") or "")}</p>\n'
+        + _timing_only_note(scenario, runs, names)
+        + decision_html(candidates, timed, _budget_note(scenario))
+        + figure_html("fig-pareto", pareto_figure(candidates, timed, keys))
+        + note(
+            "Every scheme a point"
+            + (" (its mean over seeds)" if seeds else "")
+            + "; grey: dominated, another scheme is at least as good on every axis "
+            + (
+                "(less simulated time, bytes, energy and raw data moved)"
+                if timed
+                else "(accuracy, simulated time, bytes, energy and raw data moved)"
+            )
+            + " and better on one. Hover a point for its figures."
+        )
+        + f'<p class="verdict"><strong>Findings.</strong> {text(findings)}</p>\n'
+        + _metadata(results, names)
+        + "</header>"
+    )
+
+
+def decision_html(candidates: Sequence[pareto.Candidate], timing_only: bool, budget: str) -> str:
+    """The recommendation under each stated constraint, as a list the tests can read.
+
+    Each item carries ``data-constraint`` and ``data-scheme`` (the pick) so a test (and
+    a script) can check the pick against the summary table without parsing sentences.
+    """
+    items = "\n".join(
+        f'<li class="choice" data-constraint="{text(c.constraint.key)}" '
+        f'data-scheme="{text(c.pick.name if c.pick else "")}">{text(c.sentence)}</li>'
+        for c in pareto.decide(candidates, timing_only)
+    )
+    rule = pareto.TIMING_RULE if timing_only else pareto.RULE
+    return (
+        f'<div class="decision"><strong>Verdict.</strong>\n<ul>\n{items}\n</ul>\n'
+        + note(f"Recommended: {text(rule)}; stalled runs are never picked. {text(budget)}")
+        + "</div>\n"
+    )
+
+
+def _budget_note(scenario: dict) -> str:
+    """Which limits the verdict could weigh: only raw data today (scenarios set no budget)."""
+    return (
+        "Raw data leaving a device is read off each run's raw-data bytes. The scenario "
+        "sets no traffic or energy budget, so none is applied."
+    )
+
+
+def _seed_findings(summaries: Sequence[aggregate.SchemeSummary], runs: Sequence[dict]) -> str:
+    """What the seeds say beyond the means: how many runs each scheme had, and stalls."""
+    seeds = len({facts.origin_key(run, {}) for run in runs})
+    parts = [f"Means over {fmt.plural(seeds, 'seed')} of one scenario, one row per scheme below."]
+    stalled = [f"{s.name} ({s.stalled} of {s.runs})" for s in summaries if s.stalled]
+    if stalled:
+        parts.append("Stalled runs, left out of every mean: " + ", ".join(stalled) + ".")
+    missed = [
+        f"{s.name} reached {target_name(float(key.removeprefix('time_to_')))} in "
+        f"{spread.n} of {spread.of} runs"
+        for s in summaries
+        for key, spread in s.spreads.items()
+        if key.startswith("time_to_") and spread.n < spread.of
+    ]
+    if missed:
+        parts.append("Not every seed reached every target: " + "; ".join(missed) + ".")
+    return " ".join(parts)
+
+
+def _metadata(results: dict, names: Sequence[str]) -> str:
+    """Fleet, data, training, versions: folded, since a reader opens them to check a run."""
     scenario = results.get("scenario") or {}
     runs = results.get("runs") or []
     meta = results.get("meta") or {}
@@ -93,8 +187,13 @@ def _header(results: dict, names: Sequence[str]) -> str:
     link_profiles = Counter(str(link.get("profile", "?")) for link in links)
     switches = scenario.get("switches") or []
     facts_rows = [
-        ("Fleet", f"{len(devices)} devices: {facts.fleet_summary(scenario)}" if devices else "—"),
-        ("Roles", ", ".join(f"{n} {role}" for role, n in roles.items()) or "—"),
+        (
+            "Fleet",
+            f"{fmt.plural(len(devices), 'device')}: {facts.fleet_summary(scenario)}"
+            if devices
+            else "—",
+        ),
+        ("Roles", ", ".join(fmt.plural(n, role) for role, n in roles.items()) or "—"),
         (
             "Links",
             f"{len(links)}: " + ", ".join(f"{n} × {p}" for p, n in link_profiles.items())
@@ -102,15 +201,19 @@ def _header(results: dict, names: Sequence[str]) -> str:
             else "—",
         ),
         ("Switches", ", ".join(str(s) for s in switches) or "—"),
-        ("Data", _describe(scenario.get("data") or {})),
+        ("Data", _describe(facts.data_settings(scenario.get("data") or {}))),
         ("Training", _describe(scenario.get("training") or {})),
         ("Model update", facts.update_sizes(scenario)),
+        ("Model size", facts.model_sizes(scenario)),
         ("Seed", scenario.get("seed", "—")),
         ("Targets", _targets(scenario, runs)),
         ("Runs", ", ".join(names) or "—"),
         ("edgesim", meta.get("edgesim_version", "?")),
         ("torch", f"{meta.get('torch_version', '?')} on {meta.get('torch_device', '?')}"),
     ]
+    notes = meta.get("accuracy_notes") or []
+    if notes:
+        facts_rows.append(("Accuracy notes", "; ".join(str(n) for n in notes)))
     sources = results.get("sources") or []
     if len(sources) > 1:
         facts_rows.append(
@@ -120,13 +223,14 @@ def _header(results: dict, names: Sequence[str]) -> str:
             )
         )
     rows = "\n".join(f"<dt>{text(k)}</dt><dd>{text(v)}</dd>" for k, v in facts_rows)
-    sentences = " ".join(verdict(scenario, runs, names))
+    accuracy_note = (
+        note("Accuracy is not bit-identical across devices: " + text("; ".join(map(str, notes))))
+        if notes
+        else ""
+    )
     return (
-        f"<header>\n<h1>{text(scenario.get('name', 'unnamed scenario'))}</h1>\n"
-        f"<p>{text(scenario.get('description') or '')}</p>\n"
-        + _timing_only_note(scenario, runs, names)
-        + f'<p class="verdict"><strong>Verdict.</strong> {text(sentences)}</p>\n'
-        f'<dl class="facts">\n{rows}\n</dl>\n</header>'
+        f'{accuracy_note}<details class="meta"><summary>Scenario, fleet and versions'
+        f'</summary>\n<dl class="facts">\n{rows}\n</dl>\n</details>\n'
     )
 
 
@@ -259,7 +363,13 @@ def _breakdown(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> st
         figure_html("fig-breakdown", breakdown_figure(runs, names, groups)),
         note(
             "Each device's run split into the state it was in, as shares of the run, one "
-            "group per run" + (" (the mean device of each group)" if groups else "") + ". A "
+            "group per run"
+            + (
+                " (the mean device of each group, its number of devices in brackets)"
+                if groups
+                else ""
+            )
+            + ". A "
             "device is in one state at a time, the first that applies of down, compute, send, "
             "receive, wait and idle, so a bar adds up to the whole run; compute is split into "
             "useful work, work lost (to failures or deadlines) and background tasks. Hover "
@@ -274,12 +384,20 @@ def _breakdown(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> st
             ),
             note(
                 "Seconds each device of a group spent in a state, one box per group and run: "
-                "lowest to highest (whiskers), the middle half (box), the median (line) and "
-                "the mean (dashed); the number of devices is in brackets. A state no device "
-                "was in is left out. Hover a box for its numbers."
+                "lowest to highest (whiskers), the middle half (box) and the median (dark "
+                "line); the number of devices is in brackets. A state no device was in is left "
+                "out. Hover a box for its numbers and the mean."
             ),
         ]
     return "\n".join(parts)
+
+
+def page_profiles(scenario: dict) -> dict[str, str]:
+    """One colour per device profile for the whole page (topology and energy agree),
+    then one per group of a big fleet that is not a plain profile ("nano on wifi-5")."""
+    profiles = facts.group_order(facts.profiles(scenario))
+    groups = facts.group_order(facts.device_groups(scenario))
+    return profile_colours([*profiles, *groups])
 
 
 def _network(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
@@ -288,10 +406,12 @@ def _network(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
     top = topology(scenario, collapse=_big(scenario))
     return "\n".join(
         [
-            figure_html("fig-topology", topology_figure(top, runs, names)),
+            figure_html("fig-topology", topology_figure(top, runs, names, page_profiles(scenario))),
             note(
-                "Nodes coloured by device profile (switches and access points grey). "
-                "Hover a link's midpoint for its traffic in every run."
+                "Nodes coloured by device profile (switches and access points grey), the "
+                "same colours as the energy chart. Link width: the bytes a link carried in "
+                "the run the buttons select (one scale for all runs). Hover a link's "
+                "midpoint for its traffic in every run."
                 + (
                     " Leaf devices sharing a neighbour and profile are drawn as one node."
                     if _big(scenario)
@@ -320,7 +440,12 @@ def _energy(scenario: dict, runs: Sequence[dict], names: Sequence[str]) -> str:
     )
     return "\n".join(
         [
-            figure_html("fig-energy", energy_by_profile_figure(runs, names, device_group, groups)),
+            figure_html(
+                "fig-energy",
+                energy_by_profile_figure(
+                    runs, names, device_group, groups, page_profiles(scenario)
+                ),
+            ),
             figure_html("fig-energy-devices", per_device),
             note(
                 "Energy integrates each profile's idle, compute and transmit power over the "
@@ -378,11 +503,16 @@ def _across(scenario: dict, runs: Sequence[dict]) -> str:
         for m in SPREAD_METRICS
         if not (facts.all_timing_only(scenario, runs) and m.key in ACCURACY_METRICS)
     ]
-    fig = spread_figure(points, metrics, "scenario" if settings > 1 else "")
+    by_scheme = settings == 1
+    fig = spread_figure(points, metrics, "scenario" if settings > 1 else "", by_scheme=by_scheme)
     return figure_html("fig-across", fig) + note(
-        f"{len(runs)} runs from {settings} scenario(s) and {seeds} seed(s)"
+        f"{fmt.plural(len(runs), 'run')} from {fmt.plural(settings, 'scenario')} and "
+        f"{fmt.plural(seeds, 'seed')}"
         + (f", {stalled} of them stalled" if stalled else "")
-        + ". Line: the mean over seeds; bar: lowest to highest; dots: each seed"
+        + (". One column per scheme" if by_scheme else ". One line per scheme")
+        + "; marker: the mean over seeds; bar: lowest to highest; dots: each seed"
         + ("; crosses: stalled runs, left out of the mean and the bar" if stalled else "")
-        + ". The per-device views above show the runs of the first file."
+        + ". Where some seeds never reached the target, the mean is over those that did and "
+        "the label says how many (k of n reached)."
+        + " The per-device views above show the runs of the first file."
     )

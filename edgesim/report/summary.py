@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from edgesim.report import facts, fmt
+from edgesim.report import aggregate, facts, fmt
 from edgesim.report.page import note, text
+from edgesim.report.verdict import target_name
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def columns(scenario: dict, runs: Sequence[dict]) -> list[Column]:
         *(
             Column(
                 "Accuracy",
-                f"Time to {t:g}",
+                f"Time to {target_name(t)}",
                 lambda r, t=t: facts.time_to_target(r, t),
                 fmt.seconds,
                 hint="first simulated time the primary curve reached the target",
@@ -160,4 +161,51 @@ def summary_table(scenario: dict, runs: Sequence[dict], names: Sequence[str]) ->
         "short. — : never reached or not recorded. Times are simulated. Waiting: the share of "
         "the run a client spent blocked on others (a round to end, a retry after a failure); "
         "the server is left out. Hover a column title for its definition."
+    )
+
+
+_SHOW = {"fraction": fmt.percent, "s": fmt.seconds, "B": fmt.nbytes, "J": fmt.energy}
+
+
+def spread_text(spread: aggregate.Spread, unit: str, can_miss: bool = False) -> str:
+    """``96.7 % [95.1 %, 97.8 %]``, with ``(k of n reached)`` where some runs have no value."""
+    show = _SHOW.get(unit, lambda v: f"{v:.4g}")
+    if spread.mean is None:
+        return fmt.DASH + (f" (0 of {spread.of} reached)" if can_miss else "")
+    out = show(spread.mean)
+    low, high = show(spread.low), show(spread.high)
+    if spread.n > 1 and low != high:
+        out += f" [{low}, {high}]"
+    if spread.n < spread.of:
+        out += f" ({spread.n} of {spread.of} {'reached' if can_miss else 'recorded'})"
+    return out
+
+
+def aggregate_table(scenario: dict, runs: Sequence[dict]) -> str:
+    """One row per scheme over seeds: mean [interval] of each figure, stalls counted."""
+    summaries = aggregate.by_scheme(scenario, runs)
+    figures = aggregate.figures_for(scenario, runs)
+    head = "".join(f"<th>{text(t)}</th>" for t in ["Scheme", "Runs", *(f.title for f in figures)])
+    rows = []
+    for s in summaries:
+        stalled = f' <span class="stalled">{s.stalled} stalled</span>' if s.stalled else ""
+        cells = [f"<td>{text(s.name)}{stalled}</td>", f'<td class="num">{s.runs}</td>']
+        cells += [
+            f'<td class="num">{text(spread_text(s.spreads[f.key], f.unit, f.can_miss))}</td>'
+            for f in figures
+        ]
+        rows.append(f'<tr data-scheme="{text(s.name)}">{"".join(cells)}</tr>')
+    methods = sorted(
+        {aggregate.method_name(s.spreads[f.key].n) for s in summaries for f in figures}
+    )
+    return (
+        f'<div class="scroll"><table class="summary aggregate">\n<thead><tr>{head}</tr></thead>\n'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>"
+    ) + note(
+        "Mean over the seeds [interval: "
+        + text(" or ".join(methods))
+        + f" ({aggregate.BOOTSTRAP_FROM} seeds or more: a bootstrap percentile interval), "
+        "clipped at what is possible: times, bytes, energy and lost work ≥ 0, accuracy and "
+        "waiting in [0, 100 %]]. (k of n reached): the mean is over the k seeds that reached "
+        "the target; the others never did. Stalled runs are left out of every mean."
     )

@@ -29,9 +29,12 @@ Where it departs from the paper:
 * The outlier clipping of utilities and the blacklist of over-selected clients (§4.4)
   and over-commitment (selecting 1.3 K, keeping the first K to return, §7.1) are not
   implemented; ``round_deadline_s`` cuts stragglers off as in FedAvg instead.
-* A client cut off by the deadline or the server's failure is known to need at least
-  the time it had: its duration becomes that if longer. One that failed keeps its
-  record; one that never returned stays unexplored.
+* A client cut off by the deadline is known to need at least the time it had: its
+  duration becomes that if longer. One cut off before it ever reported becomes explored
+  with that duration and no statistical utility (it reported no loss): left unexplored,
+  a client that can never meet the deadline would be explored again every round, and
+  every round would wait the deadline out for it. One that failed keeps its record; one
+  that failed before it ever reported stays unexplored.
 
 Refused in timing-only runs: the selection follows the losses clients report.
 """
@@ -140,8 +143,12 @@ class OortSelector:
             utility = report.samples * abs(report.loss)
             self.records[client] = Record(utility, report.duration_s, round_number)
         for client, at_least in cut.items():
-            if client in self.records and client not in reports:
-                record = self.records[client]
+            if client in reports:
+                continue
+            record = self.records.get(client)
+            if record is None:  # never heard from: explored now, with nothing to its credit
+                self.records[client] = Record(0.0, at_least, round_number)
+            else:
                 record.duration_s = max(record.duration_s, at_least)
         self.collected.append(sum(r.samples * abs(r.loss) for r in reports.values()))
         self.epsilon = max(self.spec.exploration_min, self.epsilon * self.spec.exploration_decay)

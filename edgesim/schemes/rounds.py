@@ -13,13 +13,16 @@ back. What can go wrong is the same too, so it is handled here once:
   ``None``; the caller runs the round again once the server is back, so a
   scheme asked for N rounds completes N rounds.
 * **A participant fails or misses the deadline**: it is dropped from the
-  round; its job returns ``None``.
+  round; its job returns ``None``. A job cut off is interrupted, and the round
+  returns once it has ended (at the same simulated time), so that what it noted
+  on the way out (Oort: how long it had) is there when the scheme reads it.
 * **Participants that finished wait** for the round to end, recorded as
   waiting from the moment they returned.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +32,8 @@ from torch import nn
 from edgesim.learning.weights import StateDict, weighted_average
 from edgesim.schemes.runtime import Process, Runtime
 from edgesim.types import DeviceId, SimTime
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,21 +68,34 @@ def run_round(
         waiting.append(rt.env.timeout(deadline_s))
     yield from rt.wait(server, rt.env.any_of(waiting), f"round {round_number}: {working}")
     if went_down.triggered:
-        for running in jobs.values():
-            if running.is_alive:
-                running.interrupt("the server went down")
+        yield from _stop(rt, list(jobs.values()), "the server went down")
         rt.recorder.count("lost_rounds")
         return None
-    for running in jobs.values():
-        if running.is_alive:
-            running.interrupt("missed the round deadline")
-            rt.recorder.count("deadline_misses")
+    missed = yield from _stop(rt, list(jobs.values()), "missed the round deadline")
+    if missed:
+        rt.recorder.count("deadline_misses", missed)
     results = {p: _value(running) for p, running in jobs.items()}
     for participant, returned in results.items():
         if returned is not None:
             rt.waited(participant, returned.at, f"round {round_number}: waiting for others")
     rt.recorder.count("rounds")
+    log.info("%s: round %d done at %.6g s", rt.env.label, round_number, rt.now)
     return {p: r.value if r is not None else None for p, r in results.items()}
+
+
+def _stop(rt: Runtime, jobs: list[simpy.Process], why: str) -> Process:
+    """Interrupt the jobs still running and wait for them to end; how many there were.
+
+    Each ends at once (a round's job returns ``None`` when interrupted), so this takes
+    no simulated time; without the wait, what a job does on its way out would happen
+    after the round had returned.
+    """
+    running = [job for job in jobs if job.is_alive]
+    for job in running:
+        job.interrupt(why)
+    if running:
+        yield rt.env.all_of(running)
+    return len(running)
 
 
 def _value(job: simpy.Process) -> Returned | None:

@@ -19,8 +19,8 @@ every participant validates the model it has just received on its own validation
 before training (charged: :meth:`Runtime.validate`) and sends the accuracy with its
 update; a tier's accuracy is the mean over its clients from the last round any of them
 reported. This costs no extra transfer but is as old as the tier's last round. It needs
-local validation data (``data.validation_fraction`` > 0): without, every tier reads 0
-and the ranking falls back to the tiers' order, fastest first.
+local validation data (``data.validation_fraction`` > 0), which the pre-flight checks:
+without, every tier would read 0 and TiFL's choice would be meaningless.
 
 Where else it departs: tiers are equal-sized groups of the latency order rather than
 the paper's histogram bins, and are not re-profiled; the profiling rounds also train
@@ -43,6 +43,7 @@ import simpy
 from edgesim.cluster.device import DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.config.scheme_settings import TiFLScheme
+from edgesim.errors import EdgesimError
 from edgesim.learning.weights import StateDict, clone_state
 from edgesim.schemes.fedavg import choose_clients
 from edgesim.schemes.rounds import Returned, adopt_average, run_round, until_server_up
@@ -147,6 +148,10 @@ class TierSelector:
 
 
 def run(rt: Runtime, spec: TiFLScheme) -> Process:
+    if not any(len(rt.holdings[client].validation) for client in rt.clients):
+        raise EdgesimError(
+            "tifl validates on the clients' own data: set data.validation_fraction > 0 (e.g. 0.1)"
+        )
     global_model = rt.new_model()
     rng = np.random.default_rng([rt.seed, 0x71F1])
     latencies: dict[DeviceId, list[float]] = {}

@@ -78,6 +78,7 @@ def run_sweep(
         if "ok" in outcome:
             write_run(out, task, outcome["ok"])
             progress.finished += 1
+            log.info("run %s finished (%d of %d)", task.id, progress.finished, len(pending))
         else:
             log.debug("run %s failed: %s", task.id, outcome.get("traceback") or outcome["error"])
             progress.failed.append(Failure(task.id, outcome["error"], outcome.get("traceback")))

@@ -154,6 +154,14 @@ CASES: dict[str, tuple[Change, str]] = {
         _first_scheme({"scheme": "gear", "rounds": 1}),
         "schemes[0]: scheme 'gear' distils on the server's data",
     ),
+    "tifl-needs-validation-data": (
+        lambda s, d: (
+            _data(validation_fraction=0.0)(s, d),
+            _first_scheme({"scheme": "tifl", "rounds": 1})(s, d),
+        ),
+        "schemes[0]: scheme 'tifl' validates on the clients' own data: "
+        "set data.validation_fraction > 0",
+    ),
     "unknown-distillation-server": (
         lambda s, d: (
             _partition(server_share=0.2)(s, d),

@@ -50,6 +50,20 @@ window.addEventListener("load", function () { setTimeout(function () {
             traces: d.querySelectorAll("g.trace").length,
             data: (d._fullData || []).length};
   });
+  var divs = document.querySelectorAll(".plotly-graph-div");
+  p.colours = Array.prototype.map.call(divs, function (d) {
+    return (d._fullData || []).map(function (t) {
+      var c = (t.line && t.line.color) || (t.marker && t.marker.color) || "";
+      return [t.name || "", typeof c === "string" ? c : ""];
+    });
+  });
+  p.choices = Array.prototype.map.call(document.querySelectorAll("li.choice"), function (li) {
+    return {constraint: li.dataset.constraint, scheme: li.dataset.scheme, text: li.textContent};
+  });
+  var table = document.querySelector("table.summary");
+  p.table = table ? Array.prototype.map.call(table.querySelectorAll("tr"), function (tr) {
+    return Array.prototype.map.call(tr.children, function (c) { return c.textContent.trim(); });
+  }) : [];
   p.pwned = window.__pwned || 0;
   p.requests = performance.getEntriesByType("resource").map(function (r) { return r.name; });
   var out = document.createElement("pre");
@@ -68,7 +82,9 @@ def _run(args: list[str], profile: Path, timeout: float) -> subprocess.Completed
 
 
 def inspect(report: Path, workdir: Path, timeout: float = 60.0) -> dict:
-    """Load ``report`` in Chromium; the probe's findings (errors, plots, requests)."""
+    """Load ``report`` in Chromium; the probe's findings: errors, plots, requests, each
+    plot's trace colours as drawn (``colours``: [name, colour] per trace), the verdict's
+    picks (``choices``) and the first summary table's cells (``table``)."""
     page = report.read_text(encoding="utf-8")
     head = page.index("<head>") + len("<head>")
     body_end = page.rindex("</body>")

@@ -7,6 +7,7 @@ import pytest
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 PLOT_IDS = [
+    "fig-pareto",
     "fig-accuracy",
     "fig-accuracy-bytes",
     "fig-timeline-0",

@@ -6,14 +6,23 @@ reason when it is not installed.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from plotly.offline import get_plotlyjs
+import yaml
 
 from edgesim.cli import main
+from edgesim.report.colours import scheme_colour
 from edgesim.report.html import render_report
+from edgesim.report.page import plotly_js
+from edgesim.report.sweep import render_sweep_report
+from edgesim.sweep.aggregate import aggregate
 
 from . import chromium
 from .conftest import PLOT_IDS
+
+HETEROGENEOUS = Path(__file__).parents[2] / "scenarios" / "heterogeneous.yaml"
 
 pytestmark = pytest.mark.skipif(
     chromium.CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)"
@@ -42,7 +51,7 @@ def test_a_device_named_like_markup_does_not_execute(results, tmp_path):
     found = chromium.inspect(path, tmp_path)
     assert found["pwned"] == 0
     assert found["errors"] == []
-    assert len(found["plots"]) == 9 and all(p["traces"] > 0 for p in found["plots"])
+    assert len(found["plots"]) == 10 and all(p["traces"] > 0 for p in found["plots"])
 
 
 def fleet_scenario(nanos: int, pis: int, phones: int) -> dict:
@@ -90,6 +99,7 @@ def fleet_scenario(nanos: int, pis: int, phones: int) -> dict:
 
 
 AGGREGATED_PLOT_IDS = [
+    "fig-pareto",
     "fig-timeline-0",
     "fig-timeline-1",
     "fig-breakdown",
@@ -110,7 +120,7 @@ def test_a_thousand_device_timing_only_report_renders_every_aggregated_view(
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
     report = out / "report.html"
     page = report.read_text(encoding="utf-8")
-    assert len(page.encode()) - len(get_plotlyjs()) < 300_000  # the page, plotly.js aside
+    assert len(page.encode()) - len(plotly_js()) < 300_000  # the page, plotly.js aside
     assert "No accuracy recorded." in page and "phone (300 devices)" in page
     found = chromium.inspect(report, tmp_path)
     assert found["errors"] == []
@@ -118,3 +128,85 @@ def test_a_thousand_device_timing_only_report_renders_every_aggregated_view(
     undrawn = [p["id"] for p in found["plots"] if not (p["svg"] and p["traces"] and p["data"])]
     assert undrawn == []
     assert all(url.startswith("file:") for url in found["requests"])
+
+
+MAX_PAGE_BYTES = 2_000_000
+"""A report of the heterogeneous scenario fits in 2 MB (the basic plotly.js bundle)."""
+
+
+def short_heterogeneous() -> dict:
+    """scenarios/heterogeneous.yaml, its fleet, data and failure as they are, each scheme cut
+    to a few epochs or rounds so the run takes seconds."""
+    scenario = yaml.safe_load(HETEROGENEOUS.read_text(encoding="utf-8"))
+    short = {"local": {"epochs": 3}, "centralized": {"epochs": 3}, "fedavg": {"rounds": 3}}
+    short["handoff"] = {"device_epochs": 2, "server_epochs": 2, "after_return_epochs": 2}
+    scenario["schemes"] = [{**s, **short.get(s["scheme"], {})} for s in scenario["schemes"]]
+    return scenario
+
+
+def _number(cell: str) -> float:
+    """A summary cell as a number in base units: "96.7%" → 0.967, "1.2 min" → 72, "81.7 MB"."""
+    value, _, unit = cell.replace(",", "").partition(" ")
+    if value.endswith("%"):
+        return float(value[:-1]) / 100
+    scale = {"s": 1, "min": 60, "h": 3600, "B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+    return float(value) * scale[unit]
+
+
+def expected_pick(table: list[list[str]], raw_data_may_leave: bool) -> str:
+    """The pick by the page's stated rule, read off the summary table as the browser shows it:
+    the most accurate, ties within 1 pp broken by less simulated time, then fewer bytes."""
+    titles = table[1]
+    body = [row for row in table[2:] if "stalled" not in row[0]]
+    column = {t: titles.index(t) + 2 for t in ("Final", "Sim. time", "Total", "Raw data")}
+    rows = [
+        {key: _number(row[i]) for key, i in column.items()} | {"name": row[0]}
+        for row in body
+        if raw_data_may_leave or _number(row[column["Raw data"]]) == 0
+    ]
+    best = max(r["Final"] for r in rows)
+    tied = [r for r in rows if (best - r["Final"]) * 100 <= 1.0 + 1e-9]
+    return min(tied, key=lambda r: (r["Sim. time"], r["Total"], r["name"]))["name"]
+
+
+def test_the_heterogeneous_report_decides_fits_in_2_mb_and_keeps_colours_in_a_sweep(
+    tmp_path, write_scenario
+):
+    out = tmp_path / "out"
+    path = write_scenario(short_heterogeneous())
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    report = out / "report.html"
+    assert report.stat().st_size <= MAX_PAGE_BYTES
+    found = chromium.inspect(report, tmp_path)
+    assert found["errors"] == []
+    undrawn = [p["id"] for p in found["plots"] if not (p["svg"] and p["traces"] and p["data"])]
+    assert undrawn == [] and len(found["plots"]) == 12  # a timeline per scheme
+
+    # centralized uploads raw data, so the page answers under both constraints
+    choices = {c["constraint"]: c["scheme"] for c in found["choices"]}
+    assert set(choices) == {"raw-data-may-leave", "raw-data-stays"}
+    assert choices["raw-data-may-leave"] == expected_pick(found["table"], True)
+    assert choices["raw-data-stays"] == expected_pick(found["table"], False)
+    assert choices["raw-data-stays"] != "centralized"
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    point = {"id": "p00-00000000", "values": {"training.lr": 0.05}}
+    other = {"id": "p01-00000000", "values": {"training.lr": 0.1}}
+    header = {
+        "name": "colours",
+        "description": "",
+        "source": "sweep.yaml",
+        "base": "base.yaml",
+        "vary": {"training.lr": [0.05, 0.1]},
+    }
+    summary = aggregate(
+        header, [point, other], [0], {(p["id"], 0): results for p in (point, other)}
+    )
+    sweep = chromium.inspect(render_sweep_report(summary, tmp_path / "sweep.html"), tmp_path)
+    assert sweep["errors"] == []
+    in_run = dict(found["colours"][[p["id"] for p in found["plots"]].index("fig-accuracy")])
+    in_sweep = dict(sweep["colours"][0])
+    schemes = [run["label"] for run in results["runs"]]
+    assert {s: in_sweep[s] for s in schemes} == {s: scheme_colour(s) for s in schemes}
+    primary = {s: in_run.get(s) or in_run.get(f"{s} (mean of 8 device models)") for s in schemes}
+    assert primary == {s: in_sweep[s] for s in schemes}

@@ -44,7 +44,7 @@ def test_no_column_marks_a_value_only_the_stalled_run_has(results):
     cols = columns(results["scenario"], runs)
     for column, best in zip(cols, best_values(cols, runs), strict=True):
         assert best is None or best in [column.value(run) for run in finished], column.title
-    assert {"Final", "Time to 0.8", "Sim. time", "Total", "Energy"} <= {
+    assert {"Final", "Time to 80%", "Sim. time", "Total", "Energy"} <= {
         c.title for c in cols if _alone_best(c, stalled, finished)
     }  # what the stalled run would have won
 
@@ -104,4 +104,4 @@ def test_combined_report_counts_stalled_runs(results):
         {**copy.deepcopy(run), "origin": {"scenario": "other", "seed": 1, "label": run["label"]}}
         for run in results["runs"]
     ]
-    assert "6 runs from 2 scenario(s) and 2 seed(s), 2 of them stalled" in report_page(combined)
+    assert "6 runs from 2 scenarios and 2 seeds, 2 of them stalled" in report_page(combined)

@@ -79,6 +79,17 @@ def test_feedback_records_utility_decays_epsilon_and_the_pacer_relaxes_t():
     assert oort.preferred_s == 2.0  # 0 < 50
 
 
+def test_a_client_cut_off_before_it_ever_reported_is_explored_with_no_utility():
+    """Else exploration would draw a client that can never meet the deadline every round."""
+    oort = selector(preferred_round_s=1.0, exploration=0.5, exploration_min=0.5)
+    oort.feedback(1, {"fast": Report({}, samples=10, loss=1.0, duration_s=0.5)}, cut={"lte": 2.0})
+    assert oort.records["lte"] == Record(utility=0.0, duration_s=2.0, last_round=1)
+    bonus = math.sqrt(0.1 * math.log(2) / 1)
+    assert oort.utility("lte", 2) == pytest.approx(bonus * (1.0 / 2.0) ** 2)
+    # K = 2, ε = 0.5: one exploited, one explored among the never-seen (only "new" is left)
+    assert oort.select(["fast", "lte", "new"], 2, 2, {"new": 1.0}) == ["fast", "new"]
+
+
 def test_oort_explores_everyone_then_keeps_the_fast_clients(write_scenario):
     """K = 2 of 4, T = 60 ms, ε = 0.5 halving each round. Round 1 explores two clients
     drawn by speed (the seeded draw: pi-0, xavier-0); round 2 exploits one (xavier-0: pi-0's

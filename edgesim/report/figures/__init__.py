@@ -1,5 +1,7 @@
 """Plotly figures of the report, one module per view; this package alone imports plotly.
 
+Colours come from :mod:`edgesim.report.colours` (``profile_colours`` is re-exported).
+
 Plotly renders a small HTML subset in every text it draws (legend, ticks, hover), so
 every user-supplied string passes through :func:`plot_text` first; plotly decodes the
 ``&amp;``/``&lt;``/``&gt;`` entities back, and the reader sees the literal string.
@@ -10,21 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from plotly.colors import qualitative
-
 from edgesim.report import facts
+from edgesim.report.colours import (  # noqa: F401 (profile_colours re-exported)
+    ACTIVITY_COLOURS,
+    UNKNOWN_ACTIVITY_COLOUR,
+    profile_colours,
+    scheme_colour,
+)
 
 TEMPLATE = "plotly_white"
-KIND_COLOURS = {
-    "compute": "#2ca02c",
-    "lost": "#7b3294",
-    "background": "#8c564b",
-    "send": "#1f77b4",
-    "recv": "#17becf",
-    "wait": "#ff7f0e",
-    "idle": "#e3e3e3",
-    "down": "#d62728",
-}
+KIND_COLOURS = ACTIVITY_COLOURS
 KIND_NAMES = {
     "compute": "compute",
     "lost": "lost work",
@@ -35,8 +32,7 @@ KIND_NAMES = {
     "idle": "idle",
     "down": "down",
 }
-UNKNOWN_KIND_COLOUR = "#8c8c8c"
-_PALETTE = qualitative.D3 + qualitative.Dark24
+UNKNOWN_KIND_COLOUR = UNKNOWN_ACTIVITY_COLOUR
 
 
 def plot_text(value: object) -> str:
@@ -45,14 +41,9 @@ def plot_text(value: object) -> str:
 
 
 def run_colours(runs: Sequence[dict]) -> list[str]:
-    """One colour per run, shared by runs of the same label (the same scheme across files)."""
-    labels = list(dict.fromkeys(facts.base_label(run) for run in runs))
-    return [_PALETTE[labels.index(facts.base_label(run)) % len(_PALETTE)] for run in runs]
-
-
-def profile_colours(profiles: Sequence[str]) -> dict[str, str]:
-    palette = qualitative.Set2 + qualitative.Pastel1
-    return {p: palette[i % len(palette)] for i, p in enumerate(profiles)}
+    """Each run's colour: its scheme label's (:func:`edgesim.report.colours.scheme_colour`),
+    so the same scheme has the same colour in every file, seed and sweep."""
+    return [scheme_colour(facts.base_label(run)) for run in runs]
 
 
 def button_row(buttons: list[dict]) -> list[dict]:

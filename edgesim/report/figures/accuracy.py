@@ -53,7 +53,7 @@ def accuracy_time_figure(
                     showlegend=i == 0,
                     visible="legendonly",
                     line={"color": colour, "width": 1, "dash": "dot"},
-                    hovertemplate=f"{plot_text(device)}: %{{y:.3f}} at %{{x:.4g}} s<extra></extra>",
+                    hovertemplate=f"{plot_text(device)}: %{{y:.1%}} at %{{x:.4g}} s<extra></extra>",
                 )
             )
     for target in targets:
@@ -62,7 +62,7 @@ def accuracy_time_figure(
         template=TEMPLATE,
         height=440,
         xaxis_title="simulated time (s)",
-        yaxis={"title": "test accuracy", "range": [0, 1.02]},
+        yaxis={"title": "test accuracy", "range": [0, 1.02], "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.18},
         margin={"t": 20},
         hovermode="closest",
@@ -100,7 +100,7 @@ def accuracy_bytes_figure(
         template=TEMPLATE,
         height=420,
         xaxis={"title": "bytes sent so far (all links, up + down)", "ticksuffix": "B"},
-        yaxis={"title": "test accuracy", "range": [0, 1.02]},
+        yaxis={"title": "test accuracy", "range": [0, 1.02], "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 40},
         updatemenus=button_row(

@@ -35,7 +35,7 @@ PARTS: tuple[tuple[str, Callable[[dict], float], str], ...] = (
     ("send", _key("send_s"), KIND_COLOURS["send"]),
     ("receive", _key("recv_s"), KIND_COLOURS["recv"]),
     ("wait", _key("wait_s"), KIND_COLOURS["wait"]),
-    ("idle", _key("idle_s"), "#c7c7c7"),
+    ("idle", _key("idle_s"), KIND_COLOURS["idle"]),
     ("down", _key("down_s"), KIND_COLOURS["down"]),
 )
 """Bar segments, in stacking order, and the seconds each takes from a device summary."""
@@ -49,7 +49,8 @@ def breakdown_figure(
     """Stacked bars of each state's share of the run, one bar per device, grouped by run.
 
     With ``device_profile`` (big fleets: device → group), one bar per group: its mean
-    device. The hover gives the seconds and the share.
+    device, labelled with the group's number of devices. The hover gives the seconds
+    and the share; the figure grows with the longest label, so none is cut.
     """
     groups: list[str] = []
     members: list[str] = []
@@ -64,7 +65,7 @@ def breakdown_figure(
             rows = defaultdict(list)
             for device, stats in devices.items():
                 rows[device_profile.get(device, "?")].append(stats)
-            rows = {f"{p} (mean of {len(s)})": s for p, s in rows.items()}
+            rows = {f"{p} ({len(s)})": s for p, s in rows.items()}
         for member, stats_list in rows.items():
             groups.append(plot_text(name))
             members.append(plot_text(member))
@@ -87,10 +88,12 @@ def breakdown_figure(
         if any(v > 0 for v in seconds[part])
     ]
     fig = go.Figure(traces)
+    longest = max((len(m) for m in members), default=0)
     fig.update_layout(
         template=TEMPLATE,
         barmode="stack",
-        height=480,
+        height=480 + 6 * longest,
+        xaxis={"automargin": True, "tickangle": -90 if len(members) > 12 else 0},
         yaxis={"title": "share of the run", "tickformat": ".0%"},
         legend={"orientation": "h", "y": 1.08},
         margin={"t": 40},

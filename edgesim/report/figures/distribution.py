@@ -1,7 +1,8 @@
 """How a big fleet's devices spread within each group: one box per group and run.
 
 A group's mean device (the breakdown's bar) hides its stragglers: 900 devices that
-waited 2 s and 100 that waited 40 s average to 6 s. A box shows the lowest, the
+waited 2 s and 100 that waited 40 s average to 6 s. A box (drawn with bar traces:
+the report's plotly.js bundle has scatter and bar traces only) shows the lowest, the
 quartiles, the median, the mean and the highest over the group's devices, read off
 the per-device totals of ``runs[].devices`` (docs/results.md), so it needs no
 timeline. The five numbers are computed here, not in the browser: a box costs the
@@ -97,25 +98,66 @@ def distribution_figure(
         ):
             present = [g for g in groups if by_group.get(g)]
             stats = [box_stats([quantity.value(s) for s in by_group[g]]) for g in present]
-            fig.add_trace(
-                go.Box(
-                    x=[plot_text(f"{g} ({counts.get(g, len(by_group[g]))})") for g in present],
-                    **{key: [s[key] for s in stats] for key in _STATS},
-                    name=plot_text(name),
-                    legendgroup=plot_text(name),
-                    showlegend=i == 0,
-                    marker_color=colour,
-                    offsetgroup=str(j),
-                ),
-                row=row,
-                col=col,
-            )
+            labels = [plot_text(f"{g} ({counts.get(g, len(by_group[g]))})") for g in present]
+            for trace in _box_traces(labels, stats, plot_text(name), colour, str(j), i == 0):
+                fig.add_trace(trace, row=row, col=col)
         fig.update_yaxes(rangemode="tozero", row=row, col=col)
     fig.update_layout(
         template=TEMPLATE,
-        boxmode="group",
+        barmode="group",
         height=120 + 300 * rows,
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
         margin={"t": 60},
     )
     return fig
+
+
+def _box_traces(
+    labels: list[str],
+    stats: list[dict[str, float]],
+    name: str,
+    colour: str,
+    offset: str,
+    legend: bool,
+) -> list[go.Bar]:
+    """A box drawn with bar traces (the page's plotly.js has no box trace): the middle half
+    as a floating bar, lowest to highest as its error bar, the median as a thin dark bar
+    at the same offset."""
+    spread = max((s["upperfence"] - s["lowerfence"] for s in stats), default=0.0)
+    hover = [
+        f"{name}<br>%{{x}}<br>lowest {s['lowerfence']:.4g}, quartiles {s['q1']:.4g} "
+        f"– {s['q3']:.4g}<br>median {s['median']:.4g}, mean {s['mean']:.4g}, "
+        f"highest {s['upperfence']:.4g}<extra></extra>"
+        for s in stats
+    ]
+    box = go.Bar(
+        x=labels,
+        base=[s["q1"] for s in stats],
+        y=[s["q3"] - s["q1"] for s in stats],
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [s["upperfence"] - s["q3"] for s in stats],
+            "arrayminus": [s["q3"] - s["lowerfence"] for s in stats],
+            "color": colour,
+            "thickness": 1.5,
+        },
+        marker={"color": colour, "opacity": 0.55, "line": {"color": colour, "width": 1}},
+        name=name,
+        legendgroup=name,
+        showlegend=legend,
+        offsetgroup=offset,
+        hovertemplate=hover,
+    )
+    median = go.Bar(
+        x=labels,
+        base=[s["median"] for s in stats],
+        y=[spread * 0.012 for _ in stats],
+        marker={"color": "#222222"},
+        name=name,
+        legendgroup=name,
+        showlegend=False,
+        offsetgroup=offset,
+        hoverinfo="skip",
+    )
+    return [box, median]

@@ -14,13 +14,15 @@ def energy_by_profile_figure(
     names: Sequence[str],
     device_profile: dict[str, str],
     profiles: Sequence[str],
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
     """Joules per run over all devices, stacked by device profile (``profiles``, in order).
 
     ``device_profile`` may map devices to groups instead (big fleets): the stacks are then
-    the groups of :func:`edgesim.report.facts.device_groups`.
+    the groups of :func:`edgesim.report.facts.device_groups`. ``colours`` (profile or
+    group → colour) is the page's, so the topology agrees with it.
     """
-    colours = profile_colours(profiles)
+    colours = {**profile_colours(profiles), **(colours or {})}
     traces = []
     for profile in profiles:
         totals = [

@@ -17,6 +17,7 @@ import networkx as nx
 import plotly.graph_objects as go
 
 from edgesim.report import fmt
+from edgesim.report.colours import SWITCH_COLOUR
 from edgesim.report.figures import (
     TEMPLATE,
     button_row,
@@ -24,8 +25,6 @@ from edgesim.report.figures import (
     profile_colours,
     run_colours,
 )
-
-SWITCH_COLOUR = "#9e9e9e"
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,15 @@ def _link_bytes(run: dict, links: Sequence[dict]) -> int:
     return sum(int(per_link.get(str(link.get("name")), 0)) for link in links)
 
 
-def topology_figure(top: Topology, runs: Sequence[dict], names: Sequence[str]) -> go.Figure:
+def topology_figure(
+    top: Topology,
+    runs: Sequence[dict],
+    names: Sequence[str],
+    colours: dict[str, str] | None = None,
+) -> go.Figure:
     """Nodes coloured by profile, edges as wide as the traffic they carried in one run.
+
+    ``colours`` (profile → colour) is the page's, so the energy charts agree with it.
 
     Buttons switch the run whose traffic sets the widths (the same scale for all, so
     widths compare across runs); hovering a link's midpoint lists its traffic per run.
@@ -162,7 +168,7 @@ def topology_figure(top: Topology, runs: Sequence[dict], names: Sequence[str]) -
     for node, data in sorted(graph.nodes(data=True), key=lambda nd: str(nd[0])):
         kinds[data["profile"]].append(node)
     profiles = [p for p in kinds if p != "switch"]
-    colours = {**profile_colours(profiles), "switch": SWITCH_COLOUR}
+    colours = {**profile_colours(profiles), **(colours or {}), "switch": SWITCH_COLOUR}
     show_labels = graph.number_of_nodes() <= 60
     for profile in [*profiles, "switch"] if "switch" in kinds else profiles:
         nodes = kinds[profile]
@@ -199,25 +205,16 @@ def topology_figure(top: Topology, runs: Sequence[dict], names: Sequence[str]) -
         for name, per_run in zip(names, traffic, strict=True)
     ]
     depth = max((-y for _, y in pos.values()), default=0.0)
+    low = min((x for x, _ in pos.values()), default=0.0)
+    high = max((x for x, _ in pos.values()), default=0.0)
     fig.update_layout(
         template=TEMPLATE,
         height=260 + 110 * depth,
-        xaxis={"visible": False},
+        xaxis={"visible": False, "range": [low - 0.9, high + 0.9]},
         yaxis={"visible": False, "range": [-depth - 0.6, 0.4]},
         margin={"t": 50, "l": 10, "r": 10},
         legend={"orientation": "h", "y": -0.05},
         updatemenus=button_row(buttons) if len(buttons) > 1 else [],
-        annotations=[
-            {
-                "text": "link width: bytes carried in the selected run",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 1,
-                "y": 1.1,
-                "showarrow": False,
-                "font": {"size": 11, "color": "#555555"},
-            }
-        ],
     )
     return fig
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import ceil
 
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from edgesim.report.colours import scheme_colour
 from edgesim.report.figures import TEMPLATE, plot_text
 
 
@@ -43,8 +43,18 @@ class Point:
     stalled: str = ""
 
 
-def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: str) -> go.Figure:
-    """Small multiples, one panel per metric; x keeps the order settings first appear in."""
+def spread_figure(
+    points: Sequence[Point], metrics: Sequence[Metric], x_title: str, by_scheme: bool = False
+) -> go.Figure:
+    """Small multiples, one panel per metric; x keeps the order settings first appear in.
+
+    With ``by_scheme`` (the runs are seeds of one setting), x is the scheme instead, so
+    each scheme's markers and bar stand in their own column rather than on top of each
+    other. A mean over fewer runs than the series has at that x (a target some seeds
+    never reached) is labelled "k of n reached".
+    """
+    if by_scheme:
+        points = [replace(p, x=p.series) for p in points]
     cols = min(3, len(metrics))
     rows = ceil(len(metrics) / cols)
     fig = make_subplots(
@@ -56,29 +66,48 @@ def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: s
     )
     series = list(dict.fromkeys(p.series for p in points))
     xs = list(dict.fromkeys(p.x for p in points))
-    palette = qualitative.D3 + qualitative.Dark24
     for i, metric in enumerate(metrics):
         row, col = i // cols + 1, i % cols + 1
-        for j, name in enumerate(series):
-            colour = palette[j % len(palette)]
+        never: list[str] = []
+        for name in series:
+            colour = scheme_colour(name)
             by_x: dict[str, list[tuple[str, float]]] = defaultdict(list)
+            finished: dict[str, int] = defaultdict(int)
             stalls = []
             for p in points:
                 value = p.values.get(metric.key)
-                if p.series != name or value is None:
+                if p.series != name:
+                    continue
+                finished[p.x] += 0 if p.stalled else 1
+                if value is None:
                     continue
                 if p.stalled:
                     stalls.append(p)
                 else:
                     by_x[p.x].append((p.seed, float(value)))
             present = [x for x in xs if by_x.get(x)]
+            never += [
+                f"{name} at {x} (0 of {finished[x]})"
+                if not by_scheme
+                else f"{name} (0 of {finished[x]})"
+                for x in xs
+                if finished[x] and not by_x.get(x)
+            ]
+            reached = [
+                f"{len(by_x[x])} of {finished[x]} reached" if len(by_x[x]) < finished[x] else ""
+                for x in present
+            ]
             means = [sum(v for _, v in by_x[x]) / len(by_x[x]) for x in present]
             pairs = list(zip(present, means, strict=True))
             fig.add_trace(
                 go.Scatter(
                     x=[plot_text(x) for x in present],
                     y=means,
-                    mode="lines+markers",
+                    mode="markers+text" if by_scheme else "lines+markers+text",
+                    text=reached,
+                    textposition="middle right",
+                    textfont={"size": 10, "color": "#555555"},
+                    marker={"size": 9},
                     name=plot_text(name),
                     legendgroup=plot_text(name),
                     showlegend=i == 0,
@@ -118,6 +147,20 @@ def spread_figure(points: Sequence[Point], metrics: Sequence[Metric], x_title: s
             )
             if stalls:
                 fig.add_trace(_stalled_trace(name, colour, stalls, metric), row=row, col=col)
+        if never:
+            fig.add_annotation(
+                text=plot_text("never reached: " + ", ".join(never)),
+                xref="x domain",
+                yref="y domain",
+                x=0,
+                y=1,
+                xanchor="left",
+                yanchor="top",
+                showarrow=False,
+                font={"size": 10, "color": "#9a4d00"},
+                row=row,
+                col=col,
+            )
         fig.update_yaxes(
             ticksuffix=metric.tick_suffix, tickformat=metric.tick_format, row=row, col=col
         )
