@@ -23,6 +23,7 @@ from torch import nn
 
 from edgesim import plugins
 from edgesim.errors import EdgesimError, did_you_mean
+from edgesim.learning.resnet import resnet50
 from edgesim.plugins import PluginError
 
 InputShape = tuple[int, int, int]
@@ -321,6 +322,11 @@ MODELS: dict[str, ModelInfo] = {
             "mobilenetv2-small",
             "MobileNetV2 (Sandler et al. 2018) at width 0.5, five stages, for 32×32 inputs",
             _mobilenetv2_small,
+        ),
+        ModelInfo(
+            "resnet50",
+            "ResNet-50 (He et al. 2016, Table 1) for 224×224 images, for published throughputs",
+            resnet50,
         ),
     )
 }
