@@ -118,7 +118,7 @@ def _write_run(results: dict[str, Any], out_dir: Path, args: argparse.Namespace)
 
 @contextmanager
 def _scheme_progress(quiet: bool) -> Iterator[tuple[Any, Any]]:
-    """A progress line per scheme: rounds (or updates) done / total, ETA, the primary accuracy.
+    """A progress line per scheme: rounds, updates or steps done / total, ETA, primary accuracy.
 
     The ETA is rich's: host time so far, scaled by the simulated progress left
     (:mod:`edgesim.progress`); a scheme with no known total gets no bar or ETA.

@@ -6,8 +6,11 @@ A run's length is known before it starts when its settings count it — ``rounds
 ``server_updates``) — or when simulated time bounds it (``time_budget_s``, the
 scenario's ``horizon_s``). The fraction done is the larger of the two, as the
 run ends at whichever comes first; an ETA is the host time so far scaled by
-what is left of that fraction. Epoch-based schemes (local, centralized,
-handoff) count neither, so without a horizon their total is unknown.
+what is left of that fraction. A scheme that runs epochs instead (local,
+centralized) says how many training steps it plans (its registry entry's
+``planned_steps``), counted by the recorder's ``train_steps``; one whose length
+depends on what happens (hand-off's device trains until the checkpoint is back)
+has no total without a horizon.
 
 The accuracy shown is the latest point of the run's *primary* curve (the one
 targets and ``final_accuracy`` are judged on): ``global``, or for schemes
@@ -59,6 +62,8 @@ class Tracker:
     primary: str
     recorder: Recorder
     report: Callable[[SchemeProgress], None]
+    planned_steps: int | None = None
+    """Training steps the run takes without failures, when no setting counts its length."""
     _device_accuracy: dict[str, float] = field(default_factory=dict)
     _accuracy: float | None = None
 
@@ -88,6 +93,13 @@ class Tracker:
             fraction = min(done / total, 1.0) if total else 1.0
             fraction = max(fraction, time_share or 0.0)
             unit = "rounds" if counted == "rounds" else "updates"
+        elif self.planned_steps:
+            done, total, unit = (
+                self.recorder.counters.get("train_steps", 0),
+                self.planned_steps,
+                "steps",
+            )
+            fraction = max(min(done / total, 1.0), time_share or 0.0)
         elif seconds is not None:
             done, total, unit, fraction = now, seconds, "s", time_share
         else:

@@ -460,6 +460,8 @@ def run_scheme(
         timing_only=scenario.timing_only,
         batcher=batcher,
     )
+    if tracker is not None:
+        tracker.planned_steps = info.steps_planned(runtime, spec)
     finished = env.process(info.start(runtime, spec))
     until = finished if scenario.horizon_s is None else finished | env.timeout(scenario.horizon_s)
     stalled = None

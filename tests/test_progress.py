@@ -73,6 +73,7 @@ def test_a_run_reports_its_rounds_and_ends_on_its_final_accuracy(tiny_scenario, 
     tiny_scenario["schemes"] = [
         {"scheme": "fedavg", "rounds": 3},
         {"scheme": "local", "epochs": 2},
+        {"scheme": "centralized", "epochs": 2},
         {"scheme": "fedasync", "updates": 6},
     ]
     loaded = scenario_from_yaml(tiny_scenario, tmp_path / "tiny.yaml")
@@ -91,4 +92,8 @@ def test_a_run_reports_its_rounds_and_ends_on_its_final_accuracy(tiny_scenario, 
     by_label = {s.label: s for s in states}
     assert (by_label["fedavg"].done, by_label["fedavg"].total) == (3, 3)
     assert (by_label["fedasync"].done, by_label["fedasync"].total) == (6, 6)
-    assert by_label["local"].total is None
+    # Epoch-based schemes plan their steps: without failures the plan is what ran.
+    steps = {run["label"]: run["counters"]["train_steps"] for run in results["runs"]}
+    for label in ("local", "centralized"):
+        assert by_label[label].unit == "steps"
+        assert by_label[label].done == by_label[label].total == steps[label]

@@ -88,6 +88,10 @@ class SchemeInfo:
     lost, and each one is weighted by its staleness."""
     global_model: bool = True
     """Targets are judged on one ``global`` model, else on the mean of the devices' own."""
+    planned_steps: str | Callable[[Any, Any], int] | None = None
+    """For a scheme that no ``rounds`` or ``updates`` setting counts (it runs epochs): the
+    training steps a run takes without failures, ``planned_steps(runtime, settings)`` or
+    ``"module:function"`` naming it; the progress bar's total."""
     timing_only: bool | str | Callable[[Any], bool | str] = (
         "its SchemeInfo does not declare timing_only=True"
     )
@@ -113,6 +117,14 @@ class SchemeInfo:
             module, _, function = run.partition(":")
             run = getattr(importlib.import_module(module), function)
         return run(rt, settings)
+
+    def steps_planned(self, rt: Runtime, settings: SchemeBase) -> int | None:
+        """The training steps a run takes without failures, if the scheme says (else None)."""
+        planned = self.planned_steps
+        if isinstance(planned, str):
+            module, _, function = planned.partition(":")
+            planned = getattr(importlib.import_module(module), function)
+        return None if planned is None else planned(rt, settings)
 
     def why_not_timing_only(self, settings: SchemeBase) -> str | None:
         """Why, with these settings, it cannot run timing-only; ``None`` if it can."""
@@ -219,6 +231,7 @@ BUILT_IN = (
         "baseline",
         needs_server=False,
         global_model=False,
+        planned_steps="edgesim.schemes.local:planned_steps",
         timing_only=True,
     ),
     SchemeInfo(
@@ -226,6 +239,7 @@ BUILT_IN = (
         "edgesim.schemes.centralized:run",
         "devices upload raw data, the server trains",
         "seed 000 baseline",
+        planned_steps="edgesim.schemes.centralized:planned_steps",
         timing_only=True,
     ),
     SchemeInfo(

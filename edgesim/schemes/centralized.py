@@ -43,6 +43,12 @@ def run(rt: Runtime, spec: CentralizedScheme) -> Process:
         rt.observe("global", model, force=epoch == spec.epochs)
 
 
+def planned_steps(rt: Runtime, spec: CentralizedScheme) -> int:
+    """The server's epochs over every holder's training data, all of it uploaded in time."""
+    pooled = sum(len(holding.train) for holding in rt.holdings.values())
+    return spec.epochs * max(1, -(-pooled // rt.batch_size))
+
+
 def upload_data(rt: Runtime, client: DeviceId) -> Process:
     """Send a client's training samples to the server, retrying on failure.
 

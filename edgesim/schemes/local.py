@@ -17,6 +17,11 @@ def run(rt: Runtime, spec: LocalScheme) -> Process:
     yield rt.env.all_of([rt.env.process(train_alone(rt, c, spec.epochs)) for c in rt.clients])
 
 
+def planned_steps(rt: Runtime, spec: LocalScheme) -> int:
+    """Every client's epochs over its own data: the steps of a run without failures."""
+    return spec.epochs * sum(rt.steps_per_epoch(client) for client in rt.clients)
+
+
 def train_alone(rt: Runtime, client: DeviceId, epochs: int) -> Process:
     model = rt.new_model()
     curve = f"device:{client}"
