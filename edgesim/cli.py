@@ -372,9 +372,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         def on_progress(_task: Any, _ok: bool) -> None:
             progress.advance(bar)
 
-        progress.update(bar, completed=len(sweep.tasks) - len(pending_tasks(sweep, out_dir)))
+        pending = pending_tasks(sweep, out_dir)
+        progress.update(bar, completed=len(sweep.tasks) - len(pending))
         try:
-            outcome = run_sweep(sweep, out_dir, args.backend, jobs, args.address, on_progress)
+            outcome = run_sweep(
+                sweep, out_dir, args.backend, jobs, args.address, on_progress, pending
+            )
         except KeyboardInterrupt:
             kept = len(sweep.tasks) - len(pending_tasks(sweep, out_dir))
             progress.console.print(

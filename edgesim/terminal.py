@@ -27,10 +27,11 @@ def _cells(run: dict[str, Any], targets: list[float]) -> Cells:
     """A run's figures as text, keyed by column title: what it reached, then what it cost.
 
     The numbers are :func:`edgesim.tables.summary_row`'s, those ``summary.csv`` holds.
+    A timing-only run measured no accuracy, so it has no accuracy columns.
     """
     row = summary_row(run, targets)
-    cells = {"final acc": fmt.percent(row["final_accuracy"])}
-    for target in targets:
+    cells = {} if run.get("timing_only") else {"final acc": fmt.percent(row["final_accuracy"])}
+    for target in [] if run.get("timing_only") else targets:
         cells[f"to {target:.0%}"] = fmt.seconds(row[time_to_column(target)])
     return cells | {
         "sim time": fmt.seconds(row["sim_time_s"]),
@@ -119,7 +120,9 @@ def summary_view(results: dict[str, Any], console: Console) -> RenderableType:
     labels = [_label(run) for run in results["runs"]]
     rows = [_cells(run, targets) for run in results["runs"]]
     tables = _packed(labels, rows, console)
-    title = f"[bold]{escape(results['scenario']['name'])}: summary (simulated)[/]"
+    timing_only = all(run.get("timing_only") for run in results["runs"])
+    kind = "simulated, timing-only: no accuracy" if timing_only else "simulated"
+    title = f"[bold]{escape(results['scenario']['name'])}: summary ({kind})[/]"
     notes = _stall_notes(results["runs"])
     if not tables or len(tables) > MAX_TABLES:
         return Group(title, *_blocks(labels, rows), *notes)

@@ -114,3 +114,13 @@ def test_the_terminal_prints_the_figures_the_report_prints():
     assert "0.0713 s" in text  # not "0.1 s"
     assert "20.6 min" in text  # 1234.5 s
     assert "81.2 MB" in text and "111.11 kJ" in text
+
+
+def test_a_timing_only_run_has_no_accuracy_columns():
+    runs = [_run(i, label) | {"timing_only": True} for i, label in enumerate(LABELS)]
+    console = Console(width=200, record=True, emoji=False)
+    console.print(summary_view({**RESULTS, "runs": runs}, console))
+    text = console.export_text()
+    assert "timing-only: no accuracy" in text
+    assert "final acc" not in text and "to 80%" not in text
+    assert "sim time" in text and "energy" in text

@@ -69,9 +69,14 @@ def run_sweep(
     jobs: int | None = None,
     address: str | None = None,
     on_progress: OnProgress | None = None,
+    pending: list[RunTask] | None = None,
 ) -> SweepProgress:
-    """Run every task of ``sweep`` that has no finished run file in ``out``."""
-    pending = pending_tasks(sweep, out)
+    """Run every task of ``sweep`` that has no finished run file in ``out``.
+
+    ``pending``: those tasks, when the caller has already scanned ``out`` for them
+    (:func:`pending_tasks`; a 1 000-run sweep's scan reads a thousand digests).
+    """
+    pending = pending_tasks(sweep, out) if pending is None else pending
     progress = SweepProgress(total=len(sweep.tasks), skipped=len(sweep.tasks) - len(pending))
 
     def on_outcome(task: RunTask, outcome: dict[str, Any]) -> None:
