@@ -99,7 +99,11 @@ def accuracy_bytes_figure(
     fig.update_layout(
         template=TEMPLATE,
         height=420,
-        xaxis={"title": "bytes sent so far (all links, up + down)", "ticksuffix": "B"},
+        xaxis={
+            "title": "bytes sent so far (all links, up + down)",
+            "ticksuffix": "B",
+            "exponentformat": "SI",
+        },
         yaxis={"title": "test accuracy", "range": [0, 1.02], "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 40},

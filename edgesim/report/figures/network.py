@@ -247,7 +247,11 @@ def link_traffic_figure(top: Topology, runs: Sequence[dict], names: Sequence[str
         template=TEMPLATE,
         barmode="group",
         height=420,
-        yaxis={"title": "bytes carried (both directions)", "ticksuffix": "B"},
+        yaxis={
+            "title": "bytes carried (both directions)",
+            "ticksuffix": "B",
+            "exponentformat": "SI",
+        },
         legend={"orientation": "h", "y": 1.08},
         margin={"t": 40},
     )

@@ -87,6 +87,7 @@ def pareto_figure(
         fig.update_xaxes(
             title_text=plot_text(title),
             ticksuffix=" s" if unit == "s" else unit,
+            exponentformat="SI",  # 1 GB, not plotly's default "1B" (billions) before "B"
             range=[-0.1 * high, 1.15 * high],
             row=1,
             col=col,

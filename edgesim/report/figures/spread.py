@@ -162,7 +162,11 @@ def spread_figure(
                 col=col,
             )
         fig.update_yaxes(
-            ticksuffix=metric.tick_suffix, tickformat=metric.tick_format, row=row, col=col
+            ticksuffix=metric.tick_suffix,
+            tickformat=metric.tick_format,
+            exponentformat="SI",
+            row=row,
+            col=col,
         )
         fig.update_xaxes(
             categoryorder="array", categoryarray=[plot_text(x) for x in xs], row=row, col=col
