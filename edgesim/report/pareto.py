@@ -7,7 +7,10 @@ or it may not (a scheme that uploads training samples, ``bytes.raw_data`` > 0 in
 its results, such as centralized or ecavg, is then out). The choice under a
 constraint follows one stated rule (:data:`RULE`): the most accurate at the end,
 where schemes within :data:`TIE_PP` percentage points count as equally accurate
-and the one done sooner wins, then the one that sent less. Timing-only runs have no
+and the one that reached the highest target they all reached soonest wins (else
+the one done sooner), then the one that sent less. The target decides when the
+schemes were all stopped at one simulated horizon, where "done sooner" would say
+nothing. Timing-only runs have no
 accuracy: the shortest makespan wins, then the least traffic.
 
 A candidate is one run, or one scheme's mean over seeds
@@ -29,7 +32,8 @@ TIE_PP = 1.0
 
 RULE = (
     f"the most accurate at the end; schemes within {TIE_PP:g} percentage point of it count "
-    "as tied, and of those the one done in less simulated time wins, then the one that "
+    "as tied, and of those the one that reached the highest target they all reached soonest "
+    "wins (if they share none, the one done in less simulated time), then the one that "
     "sent fewer bytes"
 )
 TIMING_RULE = "the shortest simulated time, then the fewest bytes sent"
@@ -46,6 +50,8 @@ class Candidate:
     energy_j: float | None
     raw_bytes: float
     stalled: bool = False
+    reached: tuple[tuple[float, float], ...] = ()
+    """``(target accuracy, simulated seconds to reach it)`` for each target it reached."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,13 @@ def candidate(run: dict, name: str) -> Candidate:
         energy_j=facts.total_energy(run),
         raw_bytes=float(sent.get("raw_data") or 0.0),
         stalled=facts.stall(run) is not None,
+        reached=tuple(
+            sorted(
+                (float(target), float(seconds))
+                for target, seconds in (run.get("time_to_accuracy_s") or {}).items()
+                if seconds is not None
+            )
+        ),
     )
 
 
@@ -96,8 +109,14 @@ def ranked(candidates: Sequence[Candidate], timing_only: bool) -> list[Candidate
     best = max(float(c.accuracy or 0.0) for c in scored)
     tied = [c for c in scored if (best - float(c.accuracy or 0.0)) * 100 <= TIE_PP + 1e-9]
     rest = [c for c in scored if c not in tied]
-    by_speed = sorted(tied, key=lambda c: (_or_inf(c.time_s), _or_inf(c.bytes), c.name))
-    return by_speed + sorted(rest, key=lambda c: (-float(c.accuracy or 0.0), c.name))
+    common = set.intersection(*(set(dict(c.reached)) for c in tied))
+    deciding = max(common, default=None)
+
+    def speed(c: Candidate) -> tuple:
+        to_target = dict(c.reached)[deciding] if deciding is not None else 0.0
+        return (to_target, _or_inf(c.time_s), _or_inf(c.bytes), c.name)
+
+    return sorted(tied, key=speed) + sorted(rest, key=lambda c: (-float(c.accuracy or 0.0), c.name))
 
 
 def _or_inf(value: float | None) -> float:
@@ -153,6 +172,8 @@ def trade_off(pick: Candidate, other: Candidate) -> str:
         if value is None or mine is None or value == mine:
             continue
         factor = max(value, mine) / min(value, mine) if min(value, mine) > 0 else None
+        if factor is not None and fmt.ratio(factor) == fmt.ratio(1.0):
+            continue  # "1× more energy" says nothing
         said = f"{fmt.ratio(factor)} " if factor is not None else ""
         (gains if value < mine else losses).append(said + (better if value < mine else worse))
     if pick.raw_bytes > 0 and other.raw_bytes == 0:

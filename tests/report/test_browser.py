@@ -155,18 +155,29 @@ def _number(cell: str) -> float:
 
 def expected_pick(table: list[list[str]], raw_data_may_leave: bool) -> str:
     """The pick by the page's stated rule, read off the summary table as the browser shows it:
-    the most accurate, ties within 1 pp broken by less simulated time, then fewer bytes."""
+    the most accurate; ties within 1 pp go to the first to the highest target they all
+    reached (else to less simulated time), then to fewer bytes."""
     titles = table[1]
     body = [row for row in table[2:] if "stalled" not in row[0]]
+    targets = [t for t in titles if t.startswith("Time to ")]
     column = {t: titles.index(t) + 2 for t in ("Final", "Sim. time", "Total", "Raw data")}
+    column |= {t: titles.index(t) + 2 for t in targets}
     rows = [
-        {key: _number(row[i]) for key, i in column.items()} | {"name": row[0]}
+        {key: None if row[i] == "—" else _number(row[i]) for key, i in column.items()}
+        | {"name": row[0]}
         for row in body
         if raw_data_may_leave or _number(row[column["Raw data"]]) == 0
     ]
     best = max(r["Final"] for r in rows)
     tied = [r for r in rows if (best - r["Final"]) * 100 <= 1.0 + 1e-9]
-    return min(tied, key=lambda r: (r["Sim. time"], r["Total"], r["name"]))["name"]
+    common = [t for t in targets if all(r[t] is not None for r in tied)]
+    deciding = max(
+        common, key=lambda t: float(t.removeprefix("Time to ").rstrip("%")), default=None
+    )
+    return min(
+        tied,
+        key=lambda r: (r[deciding] if deciding else 0, r["Sim. time"], r["Total"], r["name"]),
+    )["name"]
 
 
 def test_the_heterogeneous_report_decides_fits_in_2_mb_and_keeps_colours_in_a_sweep(

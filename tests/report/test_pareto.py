@@ -49,6 +49,29 @@ def test_within_one_point_of_accuracy_the_sooner_scheme_wins():
     assert trade_off(close, FEDAVG).startswith("0.7 pp more accurate, 1.1× less traffic")
 
 
+def test_at_one_horizon_the_tie_goes_to_the_first_to_the_highest_target_all_reached():
+    # The schedulers scenario's seed 0: every scheme stopped at 120 s, so the makespan
+    # ties; fedcs, oort and fedbuff are within a point and all reached 85 %.
+    fedbuff = Candidate(
+        "fedbuff", 0.861, 120.0, 1.66e9, 45_870.0, 0, reached=((0.8, 16.0), (0.85, 64.1))
+    )
+    fedcs = Candidate(
+        "fedcs", 0.864, 120.0, 2.09e9, 47_750.0, 0, reached=((0.8, 8.0), (0.85, 47.6))
+    )
+    oort = Candidate("oort", 0.859, 120.0, 2.94e9, 49_000.0, 0, reached=((0.8, 16.2), (0.85, 47.7)))
+    tifl = Candidate("tifl", 0.839, 120.0, 0.55e9, 42_080.0, 0, reached=((0.8, 19.5),))
+    assert [c.name for c in ranked([fedbuff, tifl, oort, fedcs], False)] == [
+        "fedcs",
+        "oort",
+        "fedbuff",
+        "tifl",
+    ]
+    # Without a target every tied scheme reached, the makespan and then the bytes decide.
+    late = Candidate("late", 0.862, 120.0, 1.0e9, 40_000.0, 0)
+    assert ranked([fedcs, late], False)[0] == late
+    assert trade_off(fedcs, fedbuff) == "1.3× less traffic, but 0.3 pp less accurate"
+
+
 def test_stalled_runs_are_never_picked_and_timing_only_picks_the_shortest():
     stalled = Candidate("fast-but-stalled", 0.99, 0.1, 0, 1.0, raw_bytes=0, stalled=True)
     assert ranked([stalled, FEDAVG], False) == [FEDAVG]
