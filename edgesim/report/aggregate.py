@@ -159,6 +159,15 @@ class SchemeSummary:
             energy_j=mean("energy_j"),
             raw_bytes=mean("raw_data") or 0.0,
             stalled=self.stalled == self.runs,
+            reached=tuple(
+                sorted(
+                    (float(key.removeprefix("time_to_")), spread.mean)
+                    for key, spread in self.spreads.items()
+                    if key.startswith("time_to_")
+                    and spread.mean is not None
+                    and spread.n == spread.of  # every finished seed reached it
+                )
+            ),
         )
 
 

@@ -46,3 +46,13 @@ def test_a_multi_seed_report_has_one_row_per_scheme(results):
     assert aggregate.seeds_of_one_scenario(results["scenario"], runs)
     summaries = aggregate.by_scheme(results["scenario"], runs)
     assert [(s.name, s.runs) for s in summaries] == [("FedAvg & friends", 3), ("Local only", 3)]
+
+
+def test_a_schemes_mean_candidate_reached_only_the_targets_every_seed_reached():
+    spreads = {
+        "final_accuracy": aggregate.interval([0.86, 0.87], aggregate.FRACTION),
+        "time_to_0.8": aggregate.interval([8.0, 10.0], aggregate.NON_NEGATIVE, of=2),
+        "time_to_0.85": aggregate.interval([47.0], aggregate.NON_NEGATIVE, of=2),
+    }
+    candidate = aggregate.SchemeSummary("fedcs", 2, 0, spreads).candidate()
+    assert candidate.reached == ((0.8, 9.0),)
