@@ -9,6 +9,7 @@ from edgesim.cluster.step_models import (
     FORMULA,
     LAYER_ROOFLINE,
     STEP_MODELS,
+    WORK_FILL,
     FittedModel,
     StepSample,
     fit_all,
@@ -52,6 +53,35 @@ def test_formula_recovers_overheads_and_flop_rate():
     assert fitted.params["flop_rate"] == pytest.approx(2e10, rel=0.01)
     assert fitted.params["step_overhead_s"] == pytest.approx(5e-4, rel=0.01)
     assert fitted.params["eval_overhead_s"] == pytest.approx(1e-4, rel=0.01)
+
+
+def test_work_fill_recovers_how_much_work_fills_the_device():
+    # A GPU-like device: 1e13 FLOP/s, reached only by steps of ≥ 17 ms of peak-rate work.
+    truth = FittedModel(
+        WORK_FILL,
+        {
+            "flop_rate": 1e13,
+            "fill_s": 0.017,
+            "bandwidth": 1e15,
+            "step_overhead_s": 7e-4,
+            "eval_overhead_s": 2e-4,
+        },
+    )
+    # Steps from far below to far above that amount (1.7e11 FLOP), training and evaluation.
+    steps = [
+        sample(kind, 32, flops, (("conv", flops, flops / 100),))
+        for flops in (1e8, 1e9, 1e10, 1e11, 1e12, 1e13)
+        for kind in ("train", "eval")
+    ]
+    timed = [
+        StepSample(s.label, s.kind, s.batch_size, s.flops, s.bytes, s.layers, truth.predict(s))
+        for s in steps
+    ]
+    fitted = WORK_FILL.fit(timed, bandwidth=1e15)
+    assert fitted.params["fill_s"] == pytest.approx(0.017, rel=0.05)
+    assert fitted.params["flop_rate"] == pytest.approx(1e13, rel=0.05)
+    assert max(relative_errors(fitted, timed)) < 0.01
+    assert max(relative_errors(FORMULA.fit(timed, bandwidth=1e15), timed)) > 0.2
 
 
 def test_class_roofline_reproduces_its_own_timings():
