@@ -41,7 +41,8 @@ class SchemeProgress:
     label: str
     sim_time_s: float
     done: float
-    """Rounds or updates finished (``unit``); simulated seconds when only time bounds the run."""
+    """Rounds, updates or training steps done (``unit``); simulated seconds when only time
+    bounds the run."""
     total: float | None
     """What ``done`` runs to; None when nothing bounds the run before it ends."""
     unit: str

@@ -30,10 +30,12 @@ def _cells(run: dict[str, Any], targets: list[float]) -> Cells:
     A timing-only run measured no accuracy, so it has no accuracy columns.
     """
     row = summary_row(run, targets)
-    cells = {} if run.get("timing_only") else {"final acc": fmt.percent(row["final_accuracy"])}
-    for target in [] if run.get("timing_only") else targets:
-        cells[f"to {target:.0%}"] = fmt.seconds(row[time_to_column(target)])
-    return cells | {
+    reached: Cells = {}
+    if not run.get("timing_only"):
+        reached["final acc"] = fmt.percent(row["final_accuracy"])
+        for target in targets:
+            reached[f"to {target:.0%}"] = fmt.seconds(row[time_to_column(target)])
+    return reached | {
         "sim time": fmt.seconds(row["sim_time_s"]),
         "sent": fmt.nbytes(row["bytes_total"]),
         "raw data": fmt.nbytes(row["raw_data_bytes"]),

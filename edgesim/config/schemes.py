@@ -112,19 +112,12 @@ class SchemeInfo:
 
     def start(self, rt: Runtime, settings: SchemeBase) -> Process:
         """The protocol's process for one run."""
-        run = self.run
-        if isinstance(run, str):
-            module, _, function = run.partition(":")
-            run = getattr(importlib.import_module(module), function)
-        return run(rt, settings)
+        return _resolved(self.run)(rt, settings)
 
     def steps_planned(self, rt: Runtime, settings: SchemeBase) -> int | None:
         """The training steps a run takes without failures, if the scheme says (else None)."""
         planned = self.planned_steps
-        if isinstance(planned, str):
-            module, _, function = planned.partition(":")
-            planned = getattr(importlib.import_module(module), function)
-        return None if planned is None else planned(rt, settings)
+        return None if planned is None else _resolved(planned)(rt, settings)
 
     def why_not_timing_only(self, settings: SchemeBase) -> str | None:
         """Why, with these settings, it cannot run timing-only; ``None`` if it can."""
@@ -138,6 +131,14 @@ class SchemeInfo:
         """Whether, with these settings, it trains on the server's data."""
         rule = self.trains_on_server_data
         return rule(settings) if callable(rule) else rule
+
+
+def _resolved(function: str | Callable) -> Callable:
+    """``function`` itself, or the function a ``"module:function"`` reference names."""
+    if not isinstance(function, str):
+        return function
+    module, _, name = function.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _scheme_name(settings: object) -> str:

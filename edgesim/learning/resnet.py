@@ -1,9 +1,9 @@
 """ResNet-50 for 224×224 ImageNet inputs (He et al., CVPR 2016, Table 1), in plain torch.
 
-The published training throughputs that the shipped device profiles are fitted
-to (``edgesim/device_profiles/README.md``: an RTX 2080 Ti trains ≈294 img/s,
-a V100 ≈367–405) are ResNet-50's, so edgesim needs the network itself to count
-its work; no torchvision here. The layout is torchvision's (stride 2 in the 3×3
+The published training throughputs that the shipped device profiles should
+reproduce (``edgesim/device_profiles/README.md``: an RTX 2080 Ti trains ≈294
+img/s, a V100 ≈367–405) are ResNet-50's, so edgesim needs the network itself to
+count its work; no torchvision here. The layout is torchvision's (stride 2 in the 3×3
 convolution of a bottleneck, "ResNet v1.5", and a 1×1 projection shortcut where
 the shape changes), so its parameter count is torchvision's 25 557 032 and its
 forward pass at 224×224 is 4.1 G multiply-adds (8.2 GFLOP as
@@ -25,6 +25,7 @@ EXPANSION = 4
 
 
 def _norm(channels: int) -> nn.GroupNorm:
+    """32 groups, the GroupNorm paper's ResNet-50 setting (Wu & He 2018, §4.1)."""
     return nn.GroupNorm(min(32, channels // 4), channels)
 
 

@@ -88,7 +88,7 @@ _PAGE = """<!DOCTYPE html>
 
 
 PLOTLY_BUNDLE = "plotly-basic.min.js"
-"""The vendored plotly.js bundle, a file of :mod:`edgesim.report.assets`."""
+"""The vendored plotly.js bundle, a file in ``edgesim/report/assets/`` (package data)."""
 
 
 @cache
