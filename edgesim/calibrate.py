@@ -7,8 +7,9 @@ batches — edgesim's own :func:`~edgesim.learning.training.train_steps` and
 at several input shapes and batch sizes, on one torch thread as a run uses —
 and pairs each time with the FLOPs and bytes :mod:`edgesim.learning.flops` counts
 for it. :func:`fit_profile` fits the cost model's terms (per-step and per-batch
-overhead, sustained FLOP/s) to those times by least squares on the relative
-error (:mod:`edgesim.cluster.step_models`), takes the memory bandwidth from a
+overhead, sustained FLOP/s, the work per step that reaches it) to those times
+by least squares on the relative error (:mod:`edgesim.cluster.step_models`'
+work-fill law), takes the memory bandwidth from a
 STREAM-style copy (McCalpin, 1995), and records how it was all measured.
 
 Timing is robust to a busy host: each workload is warmed up, then timed in
@@ -34,7 +35,8 @@ import torch
 import yaml
 
 import edgesim
-from edgesim.cluster.step_models import FORMULA, FittedModel, StepSample, fit_all
+from edgesim.cluster.costs import eval_time, step_time
+from edgesim.cluster.step_models import FORMULA, WORK_FILL, FittedModel, StepSample, fit_all
 from edgesim.cluster.step_models import relative_errors as _errors
 from edgesim.config.profiles import (
     CalibratedWorkload,
@@ -307,7 +309,7 @@ def fit_profile(
     peak_flops: float | None = None,
     power: Power = Power(),
 ) -> DeviceProfile:
-    """Fit today's cost formula to ``samples`` and write down how: a :class:`DeviceProfile`.
+    """Fit the cost model (the work-fill law) to ``samples`` and write down how: a profile.
 
     Every candidate of :mod:`edgesim.cluster.step_models` is fitted too and its
     parameters and errors recorded, so the profile says which predicts this
@@ -315,7 +317,7 @@ def fit_profile(
     sustained FLOP/s is written as the peak with efficiency 1.0.
     """
     fits = fit_all(samples, bandwidth)
-    fitted = fits[FORMULA.name]
+    fitted = choose_cost_model(fits, samples)
     sustained = _rounded(fitted.params["flop_rate"])
     if peak_flops is not None and peak_flops < sustained:
         raise EdgesimError(
@@ -343,11 +345,12 @@ def fit_profile(
     ]
     if guessed:
         sources.append(f"power_w {', '.join(guessed)}: not measured (placeholder values)")
-    return DeviceProfile(
+    profile = DeviceProfile(
         name=name,
         description=f"{_processor() or platform.machine()} ({device}), calibrated on {host}",
         peak_flops=peak_flops or sustained,
         efficiency=round(sustained / (peak_flops or sustained), 4),
+        saturation_flops=_rounded(fitted.params["saturation_flops"]),
         step_overhead_s=_rounded(fitted.params["step_overhead_s"]),
         eval_overhead_s=_rounded(fitted.params["eval_overhead_s"]),
         memory_bytes=memory_bytes,
@@ -355,20 +358,45 @@ def fit_profile(
         power_w={k: PLACEHOLDER_POWER[k] if v is None else v for k, v in watts.items()},
         sources=sources,
         notes=_notes(fits, samples),
-        calibration=Calibration(
-            tool=f"edgesim {edgesim.__version__} calibrate",
-            date=date,
-            host=host,
-            platform=platform.platform(),
-            processor=_processor(),
-            torch_version=torch.__version__,
-            torch_device=device,
-            threads=torch.get_num_threads(),
-            statistic=stat.describe(),
-            step_models={n: _fit_record(f, samples) for n, f in fits.items()},
-            workloads=[_workload_record(c, s, fitted) for c, s in zip(cases, samples, strict=True)],
-        ),
     )
+    calibration = Calibration(
+        tool=f"edgesim {edgesim.__version__} calibrate",
+        date=date,
+        host=host,
+        platform=platform.platform(),
+        processor=_processor(),
+        torch_version=torch.__version__,
+        torch_device=device,
+        threads=torch.get_num_threads(),
+        statistic=stat.describe(),
+        step_models={n: _fit_record(f, samples) for n, f in fits.items()},
+        workloads=[_workload_record(c, s, profile) for c, s in zip(cases, samples, strict=True)],
+    )
+    return profile.model_copy(update={"calibration": calibration})
+
+
+NOISE = 0.05
+"""Relative error within which a fit is as good as the timings (run-to-run spread on a host)."""
+
+
+def choose_cost_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
+    """The work-fill fit where the data show a GPU's fill, else the formula (no saturation).
+
+    The work-fill law has one parameter more and contains the formula (``S`` ≤
+    the smallest step), so on a CPU, where every step runs at the full rate, it
+    fits no better, and with few workloads a large ``S`` and a large rate can fit
+    as well as the truth. It is taken only when the formula misses a workload by
+    more than the timing noise (:data:`NOISE`) and the fill halves its loss.
+    """
+    formula, filled = fits[FORMULA.name], fits[WORK_FILL.name]
+    misses = max(_errors(formula, samples)) > NOISE
+    if misses and _loss(filled, samples) < 0.5 * _loss(formula, samples):
+        return filled
+    return FittedModel(WORK_FILL, {**formula.params, "saturation_flops": 0.0})
+
+
+def _loss(fitted: FittedModel, samples: Sequence[StepSample]) -> float:
+    return sum(e * e for e in _errors(fitted, samples))
 
 
 def _rounded(value: float) -> float:
@@ -385,7 +413,7 @@ def _notes(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> str:
     )
     return (
         "Fitted to the measured workloads (in-sample errors of each step model: "
-        f"{shown}); edgesim's cost model uses the formula's terms."
+        f"{shown}); edgesim's cost model uses the work-fill terms."
     )
 
 
@@ -398,7 +426,12 @@ def _fit_record(fitted: FittedModel, samples: Sequence[StepSample]) -> StepModel
     )
 
 
-def _workload_record(case: Case, sample: StepSample, fitted: FittedModel) -> CalibratedWorkload:
+def _workload_record(case: Case, sample: StepSample, profile: DeviceProfile) -> CalibratedWorkload:
+    """The workload, its measured time and what the written profile predicts for it."""
+    if sample.kind == "train":
+        predicted = step_time(profile, sample.flops, sample.bytes)
+    else:  # one eval batch, its whole work as one sample's
+        predicted = eval_time(profile, 1, 1, sample.flops, sample.bytes)
     return CalibratedWorkload(
         model=case.model,
         input_shape=case.input_shape,
@@ -408,7 +441,7 @@ def _workload_record(case: Case, sample: StepSample, fitted: FittedModel) -> Cal
         bytes=sample.bytes,
         layers=len(sample.layers),
         measured_s=_rounded(sample.seconds),
-        predicted_s=_rounded(fitted.predict(sample)),
+        predicted_s=_rounded(predicted),
     )
 
 

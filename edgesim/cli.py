@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import statistics
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -227,13 +228,15 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         print(json.dumps(listed, indent=2))
         return 0
     table = Table(title="device profiles")
-    for column in ("name", "peak FP32", "efficiency", "step overhead", "memory BW", "power (W)"):
+    columns = ("name", "peak FP32", "efficiency", "saturation", "step overhead", "memory BW")
+    for column in (*columns, "power (W)"):
         table.add_column(column)
     for p in profiles.values():
         table.add_row(
             p.name,
             f"{p.peak_flops / 1e12:.3g} TFLOP/s",
             f"{p.efficiency:.2f}",
+            f"{p.saturation_flops / 1e9:.3g} GFLOP" if p.saturation_flops else "-",
             f"{p.step_overhead_s * 1000:.2f} ms",
             f"{p.memory_bandwidth / 1e9:.3g} GB/s",
             f"{p.power_w.compute:g}/{p.power_w.transmit:g}/{p.power_w.idle:g}",
@@ -460,11 +463,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         name=args.name and checked("--name", Name, args.name),
         on_progress=None if args.quiet else lambda m: console.print(escape(m), highlight=False),
     )
-    fit = profile.calibration.step_models["formula"] if profile.calibration else None
+    errors = [w.predicted_s / w.measured_s - 1 for w in profile.calibration.workloads]
+    saturation = profile.saturation_flops
     out.print(
         f"profile: {escape(str(out_path))} — {profile.peak_flops * profile.efficiency / 1e9:.3g} "
-        f"GFLOP/s sustained, {profile.step_overhead_s * 1000:.3g} ms per step"
-        + (f"; fit median error {fit.median_error:.1%}, worst {fit.worst_error:.1%}" if fit else "")
+        f"GFLOP/s sustained"
+        + (f" from {saturation / 1e9:.3g} GFLOP a step on" if saturation else "")
+        + f", {profile.step_overhead_s * 1000:.3g} ms per step; fit median error "
+        f"{statistics.median(abs(e) for e in errors):.1%}, worst {max(abs(e) for e in errors):.1%}"
     )
     return 0
 

@@ -10,6 +10,7 @@ import pytest
 
 import edgesim.calibrate as calibration
 from edgesim.cli import main
+from edgesim.cluster.costs import filled_compute_time
 from edgesim.config.profiles import load_device_profile
 
 SUSTAINED, STEP, EVAL = 2e10, 4e-4, 5e-5
@@ -34,8 +35,31 @@ def test_fit_recovers_the_timers_parameters(fake_host, tmp_path):
     assert profile.step_overhead_s == pytest.approx(STEP, rel=0.01)
     assert profile.eval_overhead_s == pytest.approx(EVAL, rel=0.05)
     assert load_device_profile(out) == profile
-    fit = profile.calibration.step_models["formula"]
-    assert fit.worst_error < 0.01
+    assert profile.saturation_flops == 0.0  # every step at the full rate: a CPU
+    assert profile.calibration.step_models["work-fill"].worst_error < 0.01
+    for workload in profile.calibration.workloads:
+        assert workload.predicted_s == pytest.approx(workload.measured_s, rel=0.01)
+
+
+def test_fit_recovers_the_work_a_gpu_needs_to_fill(monkeypatch, tmp_path):
+    """A GPU-like host: 1e12 FLOP/s only from 1e9 FLOPs per step on; smaller steps are slower."""
+
+    def gpu_timer(probe, units):
+        overhead = STEP if probe.sample.kind == "train" else EVAL
+        return overhead + filled_compute_time(probe.sample.flops, 1e12, 1e9)
+
+    monkeypatch.setattr(calibration, "copy_bandwidth", lambda device, stat: 1e15)
+    monkeypatch.setattr(calibration, "wall_timer", lambda device: gpu_timer)
+    # cnn-small at 1×28×28: 0.045 to 2.9 GFLOP training steps, a 1.9 GFLOP eval batch
+    out = tmp_path / "gpu.yaml"
+    profile = calibration.calibrate(
+        out, models=["cnn-small"], shapes=[(1, 28, 28)], batches=[2, 8, 32, 128]
+    )
+    assert profile.saturation_flops == pytest.approx(1e9, rel=0.05)
+    assert profile.peak_flops * profile.efficiency == pytest.approx(1e12, rel=0.05)
+    for workload in profile.calibration.workloads:  # through edgesim.cluster.costs
+        assert workload.predicted_s == pytest.approx(workload.measured_s, rel=0.02)
+    assert profile.calibration.step_models["formula"].worst_error > 0.05
 
 
 def test_cli_writes_a_profile_a_scenario_runs_on(

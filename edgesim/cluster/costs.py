@@ -1,22 +1,54 @@
 """The compute cost model: simulated seconds for work on a device profile.
 
-``time = overhead + max(flops / (peak × efficiency), bytes / memory_bandwidth)``.
-The fixed per-step overhead (kernel launches, framework, data loading) is
-why seed 000 measured a Jetson Nano only 10–20× slower than an RTX 2080 Ti on
-a small CNN although their peak FLOP/s differ ≈57×: small models are
-overhead-bound, large ones compute- or memory-bound.
+``time = overhead + max(flops / rate(flops), bytes / memory_bandwidth)``, where
+``rate(flops) = peak × efficiency × min(1, √(flops / saturation_flops)))``.
+
+Two effects make a small model's step cheap on a big GPU but not cheap in
+proportion to its FLOPs, which is why seed 000 measured a Jetson Nano only
+≈10–12× slower than an RTX 2080 Ti on a small CNN although their peak FLOP/s
+differ ≈57×, while the same 2080 Ti trains ResNet-50 at ≈54 % of its peak:
+
+* a fixed per-step overhead (kernel launches, framework, data loading);
+* occupancy: a GPU reaches its sustained rate only once a step holds enough
+  work to fill its cores (``saturation_flops``, about 20 ms of peak-rate work
+  on the shipped GPU profiles); below that the rate falls as the square root
+  of the work — the work-fill law of :mod:`edgesim.cluster.step_models`, which
+  ``edgesim calibrate`` fits. A profile without it (a CPU) is saturated by any
+  step.
 """
 
 from __future__ import annotations
 
-from edgesim.config.profiles import DeviceProfile
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edgesim.config.profiles import DeviceProfile
+
+
+def filled_compute_time(flops: float, sustained: float, saturation_flops: float) -> float:
+    """Seconds for ``flops`` at ``sustained`` FLOP/s, reached only from ``saturation_flops`` on.
+
+    Below it the rate is ``sustained × √(flops / saturation_flops)``, so the time
+    is ``√(flops × saturation_flops) / sustained``: it grows with the square root
+    of the work, between a launch-bound step's flat cost and a full device's
+    linear one, and is continuous at ``saturation_flops``.
+    """
+    if flops < saturation_flops:
+        return math.sqrt(flops * saturation_flops) / sustained
+    return flops / sustained
+
+
+def compute_time(profile: DeviceProfile, flops: float) -> float:
+    """Seconds of arithmetic for one step (or one eval batch) of ``flops``."""
+    sustained = profile.peak_flops * profile.efficiency
+    return filled_compute_time(flops, sustained, profile.saturation_flops)
 
 
 def step_time(profile: DeviceProfile, flops: float, bytes_moved: float) -> float:
     """Seconds for one training step of ``flops`` arithmetic moving ``bytes_moved`` of memory."""
-    compute = flops / (profile.peak_flops * profile.efficiency)
     memory = bytes_moved / profile.memory_bandwidth
-    return profile.step_overhead_s + max(compute, memory)
+    return profile.step_overhead_s + max(compute_time(profile, flops), memory)
 
 
 def train_time(profile: DeviceProfile, steps: int, flops: float, bytes_moved: float) -> float:
@@ -33,9 +65,20 @@ def eval_time(
 ) -> float:
     """Seconds to evaluate ``samples`` inputs in batches of ``batch_size`` (protocol evaluation).
 
+    Each batch pays the eval overhead and its own roofline: the last, partial
+    batch holds less work, so on a GPU it runs at a lower rate.
     ``bytes_per_batch`` is memory traffic paid once per batch (reading the weights).
     """
-    batches = -(-samples // batch_size)
-    compute = samples * flops_per_sample / (profile.peak_flops * profile.efficiency)
-    memory = (samples * bytes_per_sample + batches * bytes_per_batch) / profile.memory_bandwidth
-    return batches * profile.eval_overhead_s + max(compute, memory)
+    full, rest = divmod(samples, batch_size)
+    work = (flops_per_sample, bytes_per_sample, bytes_per_batch)
+    seconds = full * _eval_batch(profile, batch_size, *work)
+    if rest:
+        seconds += _eval_batch(profile, rest, *work)
+    return seconds
+
+
+def _eval_batch(
+    profile: DeviceProfile, size: int, flops: float, bytes_moved: float, bytes_per_batch: float
+) -> float:
+    memory = (size * bytes_moved + bytes_per_batch) / profile.memory_bandwidth
+    return profile.eval_overhead_s + max(compute_time(profile, size * flops), memory)

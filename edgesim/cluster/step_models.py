@@ -3,17 +3,19 @@
 The simulated clock charges a device for each training step and each
 evaluation batch. Five ways to predict those seconds from counted work:
 
-* :data:`FORMULA` — today's cost model (:mod:`edgesim.cluster.costs`): a fixed
-  overhead plus the larger of FLOPs over sustained FLOP/s and bytes over memory
-  bandwidth, for the whole step. Paleo (Qi et al., ICLR 2017) is this kind of
+* :data:`FORMULA` — a fixed overhead plus the larger of FLOPs over sustained
+  FLOP/s and bytes over memory bandwidth, for the whole step (the cost model
+  before the work-fill law). Paleo (Qi et al., ICLR 2017) is this kind of
   analytical FLOP model.
 * :data:`BATCH_EFFICIENCY` — the formula with a sustained FLOP/s that grows with
   the batch, ``F · b / (b + b½)``: small batches leave vector units under-used.
-* :data:`WORK_FILL` — the formula with a FLOP/s reached only by steps holding at
-  least ``t_fill`` seconds of peak-rate work, ``F · min(1, √(flops / (F · t_fill)))``:
-  a big GPU is occupied only by big steps, which is how the published gaps (a Jetson
-  Nano ≈10× an RTX 2080 Ti on small CNNs, yet the 2080 Ti's ResNet-50 rate) can both
-  hold. On a CPU it fits ``t_fill`` ≈ 0 and is the formula.
+* :data:`WORK_FILL` — the formula with a FLOP/s reached only by steps of at
+  least ``S`` FLOPs, ``F · min(1, √(flops / S))``: a big GPU is occupied only by
+  big steps, which is how the published gaps (a Jetson Nano ≈10× an RTX 2080 Ti
+  on small CNNs, yet the 2080 Ti's ResNet-50 rate) can both hold. This is the
+  cost model's law (:func:`edgesim.cluster.costs.filled_compute_time`), and
+  what ``edgesim calibrate`` writes; on a CPU it fits a small ``S`` and is the
+  formula.
 * :data:`LAYER_ROOFLINE` — each layer on its own roofline (Williams et al.,
   CACM 2009), ``max(flops / F, bytes / B)``, plus a dispatch cost per layer,
   summed: Paleo's layer-wise sum, and Habitat's (Yu et al., USENIX ATC 2021)
@@ -28,7 +30,7 @@ Each model has a few non-linear parameters (rates), found by a log-spaced grid
 search refined around its best point, and non-negative linear ones (overheads),
 solved exactly at each grid point. The loss is the squared *relative* error:
 step times span four orders of magnitude, and a simulation is wrong by a ratio,
-not by milliseconds. Pure Python: it runs where only torch is installed.
+not by milliseconds. Pure Python: fitting needs no numerical library.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from edgesim.cluster.costs import filled_compute_time
 
 Kind = Literal["train", "eval"]
 OP_CLASSES = ("conv", "linear", "other")
@@ -116,9 +120,8 @@ def _batch_scaled(sample: StepSample, p: Rates) -> float:
 
 
 def _filling(sample: StepSample, p: Rates) -> float:
-    # F · min(1, √(flops / (F · fill_s))): below fill_s of peak-rate work the rate is not reached
-    fill = min(1.0, math.sqrt(sample.flops / (p["flop_rate"] * p["fill_s"])))
-    return max(sample.flops / (p["flop_rate"] * fill), sample.bytes / p["bandwidth"])
+    compute = filled_compute_time(sample.flops, p["flop_rate"], p["saturation_flops"])
+    return max(compute, sample.bytes / p["bandwidth"])
 
 
 def _per_layer(sample: StepSample, p: Rates) -> float:
@@ -165,8 +168,8 @@ BATCH_EFFICIENCY = StepModel(
 )
 WORK_FILL = StepModel(
     "work-fill",
-    "overhead + max(flops / (F · min(1, √(flops / (F · t_fill)))), bytes / B) per step",
-    {"flop_rate": FLOP_RATES, "fill_s": (1e-6, 10.0), "bandwidth": BANDWIDTHS},
+    "overhead + max(flops / (F · min(1, √(flops / S))), bytes / B) per step (the cost model)",
+    {"flop_rate": FLOP_RATES, "saturation_flops": (1e3, 1e15), "bandwidth": BANDWIDTHS},
     KIND_OVERHEADS,
     _filling,
     _kinds,

@@ -78,7 +78,16 @@ class DeviceProfile(Strict):
     name: Reference
     description: str = ""
     peak_flops: float = Field(gt=0, le=MAX_FLOPS, description="FP32 FLOP/s at peak")
-    efficiency: float = Field(gt=0, le=1, description="fraction of peak sustained by training")
+    efficiency: float = Field(
+        gt=0, le=1, description="fraction of peak sustained by training steps that fill the device"
+    )
+    saturation_flops: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_FLOPS,
+        description="FLOPs a step needs to reach the sustained rate; a smaller step runs at "
+        "that rate × √(flops / saturation_flops) (GPU occupancy; 0: any step)",
+    )
     step_overhead_s: Seconds = Field(description="fixed cost of one training step")
     eval_overhead_s: Seconds = Field(default=0.0, description="fixed cost of one eval batch")
     memory_bytes: float = Field(gt=0, le=MAX_BYTES)

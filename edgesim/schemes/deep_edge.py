@@ -18,10 +18,13 @@
    and pushes the difference (new − pulled); the PS adds each difference to
    its weights the moment it arrives, stale or not (async SGD). With
    ``sync: true`` the PS runs rounds instead: every live worker pulls the
-   same weights, trains its share of the round (the round's
-   ``chunk_steps × workers`` steps split by the same rule), and the PS
-   applies the step-weighted mean of the differences once all are back —
-   fast workers wait for the slow.
+   same weights, trains its part of the round, and the PS applies the
+   step-weighted mean of the differences once all are back — fast workers
+   wait for the slow. A round holds about ``chunk_steps`` per worker; each
+   worker spreads what is left of its share evenly over the rounds left, so
+   the shares end together in the last round (:meth:`Allocation.round_part`)
+   rather than leaving one worker's few leftover steps to make the final
+   model alone.
 4. **Interference-aware throttling.** With ``throttle: true`` (default)
    Deep-Edge's scheduler gives a device's latency-critical background task
    priority over training (:mod:`edgesim.cluster.background`): training is
@@ -165,6 +168,18 @@ class Allocation:
     def share_of(self, workers: Iterable[DeviceId], steps: int) -> dict[DeviceId, int]:
         weights = {w: self.speeds[w] if self.rule == "proportional" else 1.0 for w in workers}
         return apportion(steps, weights)
+
+    def round_part(self, workers: list[DeviceId], chunk_steps: int) -> dict[DeviceId, int]:
+        """(sync) Each worker's steps in the next round, so that the shares end together.
+
+        The rounds left are as many as the workers' remaining steps need at
+        ``chunk_steps`` per worker; each worker does its remaining share over
+        them, rounded up. A share that is already in proportion to speed (the
+        allocation's) keeps that proportion in every round.
+        """
+        left = sum(self.remaining[w] for w in workers)
+        rounds = math.ceil(left / (chunk_steps * len(workers)))
+        return {w: math.ceil(self.remaining[w] / rounds) for w in workers}
 
     def live(self) -> list[DeviceId]:
         return [w for w in self.remaining if self.rt.devices[w].up]
@@ -310,9 +325,9 @@ def sync_rounds(
         if not live:
             yield from rt.wait(rt.server, work.changed | work.finished, "no live worker has work")
             continue
-        quota = work.share_of(live, spec.chunk_steps * len(live))
+        part = work.round_part(live, spec.chunk_steps)
         state = clone_state(ps.state())
-        steps = {worker: work.take(worker, max(1, quota[worker])) for worker in live}
+        steps = {worker: work.take(worker, part[worker]) for worker in live}
         chunks = {
             worker: sync_worker(
                 rt, worker, state, steps[worker], f"round {round_number}", work.note(worker)

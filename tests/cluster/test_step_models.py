@@ -56,18 +56,18 @@ def test_formula_recovers_overheads_and_flop_rate():
 
 
 def test_work_fill_recovers_how_much_work_fills_the_device():
-    # A GPU-like device: 1e13 FLOP/s, reached only by steps of ≥ 17 ms of peak-rate work.
+    # A GPU-like device: 1e13 FLOP/s, reached only by steps of ≥ 1.7e11 FLOPs (17 ms of it).
     truth = FittedModel(
         WORK_FILL,
         {
             "flop_rate": 1e13,
-            "fill_s": 0.017,
+            "saturation_flops": 1.7e11,
             "bandwidth": 1e15,
             "step_overhead_s": 7e-4,
             "eval_overhead_s": 2e-4,
         },
     )
-    # Steps from far below to far above that amount (1.7e11 FLOP), training and evaluation.
+    # Steps from far below to far above that amount, training and evaluation.
     steps = [
         sample(kind, 32, flops, (("conv", flops, flops / 100),))
         for flops in (1e8, 1e9, 1e10, 1e11, 1e12, 1e13)
@@ -78,7 +78,7 @@ def test_work_fill_recovers_how_much_work_fills_the_device():
         for s in steps
     ]
     fitted = WORK_FILL.fit(timed, bandwidth=1e15)
-    assert fitted.params["fill_s"] == pytest.approx(0.017, rel=0.05)
+    assert fitted.params["saturation_flops"] == pytest.approx(1.7e11, rel=0.05)
     assert fitted.params["flop_rate"] == pytest.approx(1e13, rel=0.05)
     assert max(relative_errors(fitted, timed)) < 0.01
     assert max(relative_errors(FORMULA.fit(timed, bandwidth=1e15), timed)) > 0.2

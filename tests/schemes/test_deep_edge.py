@@ -154,3 +154,26 @@ def test_throttling_meets_background_deadlines_and_profiling_sees_the_load(
     total = _total_steps(loaded, 2)
     assert on["counters"]["allocated_steps:pi"] < total * 0.4
     assert on["final_accuracy"] > 0.5
+
+
+def test_sync_shares_end_together_in_the_last_round(write_scenario, no_failures):
+    """Each worker spreads its share over the rounds left: every worker trains the last round.
+
+    Rounds of a fixed quota left the slowest worker's few leftover steps alone
+    at the end, and that one small update became the final model.
+    """
+    settings = {**SETTINGS, "label": "sync", "sync": True}
+    loaded, runs = _run(write_scenario, no_failures, settings)
+    run = runs["sync"]
+    rounds = {}  # round number -> {worker: steps}
+    for who, kind, _, _, detail in run["timeline"]:
+        found = re.match(r"round (\d+): (\d+) steps", detail)
+        if kind == "compute" and found:
+            rounds.setdefault(int(found.group(1)), {})[who] = int(found.group(2))
+    last = rounds[max(rounds)]
+    assert set(last) == set(WORKERS)
+    allocated = {d: run["counters"][f"allocated_steps:{d}"] for d in WORKERS}
+    assert allocated["pi"] != allocated["nano-0"]  # unequal shares, yet they end together
+    assert {d: sum(r.get(d, 0) for r in rounds.values()) for d in WORKERS} == allocated
+    for part in rounds.values():  # each round holds about chunk_steps per worker
+        assert sum(part.values()) <= SETTINGS["chunk_steps"] * len(WORKERS) + len(WORKERS)
