@@ -149,6 +149,16 @@ def test_every_builtin_profile_loads_and_is_named_after_its_file():
         assert prof.power_w.compute >= prof.power_w.idle
 
 
+def test_every_gpu_profile_fills_at_20_ms_of_peak_rate_work():
+    """One saturation rule for the shipped GPUs (device_profiles/README.md); CPUs fill at once."""
+    profiles = builtin_device_profiles()
+    cpus = {"raspberry-pi-4", "core-i7-8700"}
+    assert all(profiles[name].saturation_flops == 0 for name in cpus)
+    for name in profiles.keys() - cpus:
+        profile = profiles[name]
+        assert profile.saturation_flops == pytest.approx(0.02 * profile.peak_flops, rel=0.01)
+
+
 def test_builtin_profiles_order_is_plausible(seed000_steps):
     profiles = builtin_device_profiles()
     t = {name: real_step(name, seed000_steps["mnist"]) for name in profiles}
