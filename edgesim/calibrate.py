@@ -35,13 +35,21 @@ import torch
 import yaml
 
 import edgesim
-from edgesim.cluster.costs import eval_time, step_time
-from edgesim.cluster.step_models import FORMULA, WORK_FILL, FittedModel, StepSample, fit_all
+from edgesim.cluster.costs import eval_time, layered_time, step_time
+from edgesim.cluster.step_models import (
+    CLASS_ROOFLINE,
+    FORMULA,
+    WORK_FILL,
+    FittedModel,
+    StepSample,
+    fit_all,
+)
 from edgesim.cluster.step_models import relative_errors as _errors
 from edgesim.config.profiles import (
     CalibratedWorkload,
     Calibration,
     DeviceProfile,
+    LayerCosts,
     StepModelFit,
 )
 from edgesim.errors import EdgesimError
@@ -317,14 +325,15 @@ def fit_profile(
     sustained FLOP/s is written as the peak with efficiency 1.0.
     """
     fits = fit_all(samples, bandwidth)
-    fitted = choose_cost_model(fits, samples)
+    charged = choose_cost_model(fits, samples, [c.model for c in cases])
+    fitted = whole_step_model(fits, samples)
     sustained = _rounded(fitted.params["flop_rate"])
     if peak_flops is not None and peak_flops < sustained:
         raise EdgesimError(
             f"--peak-flops: {peak_flops:.3g} FLOP/s is below the {sustained:.3g} FLOP/s this "
             "device sustained; give the spec sheet's FP32 peak"
         )
-    errors = _errors(fitted, samples)
+    errors = _errors(charged, samples)
     watts = {k: getattr(power, k) for k in PLACEHOLDER_POWER}
     guessed = sorted(k for k, v in watts.items() if v is None)
     peak_note = (
@@ -354,10 +363,11 @@ def fit_profile(
         step_overhead_s=_rounded(fitted.params["step_overhead_s"]),
         eval_overhead_s=_rounded(fitted.params["eval_overhead_s"]),
         memory_bytes=memory_bytes,
+        layer_costs=_layer_costs(charged),
         memory_bandwidth=_rounded(bandwidth),
         power_w={k: PLACEHOLDER_POWER[k] if v is None else v for k, v in watts.items()},
         sources=sources,
-        notes=_notes(fits, samples),
+        notes=_notes(fits, samples, charged),
     )
     calibration = Calibration(
         tool=f"edgesim {edgesim.__version__} calibrate",
@@ -378,8 +388,40 @@ def fit_profile(
 NOISE = 0.05
 """Relative error within which a fit is as good as the timings (run-to-run spread on a host)."""
 
+CLEARLY_BETTER = 0.75
+"""The layer roofline is charged only if its held-out median error is at most this share of the
+whole-step law's: it has more terms, so it must earn them on models it was not fitted to."""
 
-def choose_cost_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
+
+def choose_cost_model(
+    fits: dict[str, FittedModel], samples: Sequence[StepSample], groups: Sequence[str]
+) -> FittedModel:
+    """What the written profile charges: the layer roofline where it predicts better, else a
+    whole-step law (:func:`whole_step_model`).
+
+    "Better" is judged on held-out models, as ``benchmarks/cost_model.py`` judges: each
+    model of the suite (``groups`` names each sample's) is predicted by both laws fitted
+    to the others. A whole-step law that predicts within the timing noise is kept, and
+    with fewer than three models there is nothing to hold out.
+    """
+    whole = whole_step_model(fits, samples)
+    if len(set(groups)) < 3:
+        return whole
+    bandwidth = fits[FORMULA.name].params["bandwidth"]
+    held_whole, held_layers = [], []
+    for group in sorted(set(groups)):
+        fold = [s for s, g in zip(samples, groups, strict=True) if g != group]
+        test = [s for s, g in zip(samples, groups, strict=True) if g == group]
+        fold_fits = {m.name: m.fit(fold, bandwidth=bandwidth) for m in (FORMULA, WORK_FILL)}
+        held_whole += _errors(whole_step_model(fold_fits, fold), test)
+        held_layers += _errors(CLASS_ROOFLINE.fit(fold), test)
+    whole_error = statistics.median(held_whole)
+    if whole_error > NOISE and statistics.median(held_layers) < CLEARLY_BETTER * whole_error:
+        return fits[CLASS_ROOFLINE.name]
+    return whole
+
+
+def whole_step_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
     """The work-fill fit where the data show a GPU's fill, else the formula (no saturation).
 
     The work-fill law has one parameter more and contains the formula (``S`` ≤
@@ -395,6 +437,12 @@ def choose_cost_model(fits: dict[str, FittedModel], samples: Sequence[StepSample
     return FittedModel(WORK_FILL, {**formula.params, "saturation_flops": 0.0})
 
 
+def _layer_costs(charged: FittedModel) -> LayerCosts | None:
+    if charged.model is not CLASS_ROOFLINE:
+        return None
+    return LayerCosts(**{k: _rounded(v) for k, v in charged.params.items()})
+
+
 def _loss(fitted: FittedModel, samples: Sequence[StepSample]) -> float:
     return sum(e * e for e in _errors(fitted, samples))
 
@@ -404,7 +452,9 @@ def _rounded(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def _notes(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> str:
+def _notes(
+    fits: dict[str, FittedModel], samples: Sequence[StepSample], charged: FittedModel
+) -> str:
     ranked = sorted(fits, key=lambda n: statistics.median(_errors(fits[n], samples)))
     shown = "; ".join(
         f"{n} {statistics.median(_errors(fits[n], samples)):.1%} median, "
@@ -413,7 +463,13 @@ def _notes(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> str:
     )
     return (
         "Fitted to the measured workloads (in-sample errors of each step model: "
-        f"{shown}); edgesim's cost model uses the work-fill terms."
+        f"{shown}); edgesim's cost model charges "
+        + (
+            "each layer by layer_costs (the class roofline predicted held-out models best)"
+            if charged.model is CLASS_ROOFLINE
+            else "the whole-step terms (the work-fill law)"
+        )
+        + "."
     )
 
 
@@ -428,7 +484,9 @@ def _fit_record(fitted: FittedModel, samples: Sequence[StepSample]) -> StepModel
 
 def _workload_record(case: Case, sample: StepSample, profile: DeviceProfile) -> CalibratedWorkload:
     """The workload, its measured time and what the written profile predicts for it."""
-    if sample.kind == "train":
+    if profile.layer_costs is not None:
+        predicted = layered_time(profile, sample.kind, sample.layers)
+    elif sample.kind == "train":
         predicted = step_time(profile, sample.flops, sample.bytes)
     else:  # one eval batch, its whole work as one sample's
         predicted = eval_time(profile, 1, 1, sample.flops, sample.bytes)

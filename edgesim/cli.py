@@ -463,14 +463,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         name=args.name and checked("--name", Name, args.name),
         on_progress=None if args.quiet else lambda m: console.print(escape(m), highlight=False),
     )
-    errors = [w.predicted_s / w.measured_s - 1 for w in profile.calibration.workloads]
+    errors = [abs(w.predicted_s / w.measured_s - 1) for w in profile.calibration.workloads]
     saturation = profile.saturation_flops
     out.print(
         f"profile: {escape(str(out_path))} — {profile.peak_flops * profile.efficiency / 1e9:.3g} "
         f"GFLOP/s sustained"
         + (f" from {saturation / 1e9:.3g} GFLOP a step on" if saturation else "")
-        + f", {profile.step_overhead_s * 1000:.3g} ms per step; fit median error "
-        f"{statistics.median(abs(e) for e in errors):.1%}, worst {max(abs(e) for e in errors):.1%}"
+        + f", {profile.step_overhead_s * 1000:.3g} ms per step"
+        + ("; charged layer by layer (layer_costs)" if profile.layer_costs else "")
+        + f"; fit median error {statistics.median(errors):.1%}, worst {max(errors):.1%}"
     )
     return 0
 

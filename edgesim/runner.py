@@ -47,6 +47,7 @@ from edgesim.errors import ConfigError, EdgesimError, did_you_mean
 from edgesim.learning.batched import ClientBatcher
 from edgesim.learning.datasets import Dataset, DataSplits, load_dataset
 from edgesim.learning.flops import workload_of
+from edgesim.learning.layers import layer_work_of
 from edgesim.learning.models import build_model
 from edgesim.learning.partition import scenario_partition, train_validation_split
 from edgesim.learning.training import Optimizer
@@ -221,15 +222,17 @@ def prepare(loaded: LoadedScenario, splits: DataSplits | None = None) -> Prepare
         train_idx, val_idx = train_validation_split(indices, data.validation_fraction, rng)
         holdings[holder] = Holding(splits.train.subset(train_idx), splits.train.subset(val_idx))
     training = scenario.training
+    layered = any(d.profile.layer_costs for d in fleet.devices)  # charged layer by layer
     models = {}
     for kind, field in (("main", "model"), ("small", "small_model")):
         name = absolute(getattr(training, field), loaded.base_dir)
         shape, classes = splits.train.input_shape, splits.train.num_classes
         try:
-            models[kind] = ModelKind(
-                build_model(name, shape, classes, scenario.seed),
-                workload_of(name, shape, classes, training.batch_size),
-            )
+            workload = workload_of(name, shape, classes, training.batch_size)
+            if layered:
+                layers = layer_work_of(name, shape, classes, training.batch_size)
+                workload = dataclasses.replace(workload, layers=layers)
+            models[kind] = ModelKind(build_model(name, shape, classes, scenario.seed), workload)
         except EdgesimError as exc:  # a user's model that does not build
             raise ConfigError(loaded.source, [f"training.{field}: {exc}"]) from None
     subsets = observed_subsets(splits.test, scenario.observe.subsets)

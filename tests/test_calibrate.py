@@ -10,7 +10,7 @@ import pytest
 
 import edgesim.calibrate as calibration
 from edgesim.cli import main
-from edgesim.cluster.costs import filled_compute_time
+from edgesim.cluster.step_models import CLASS_ROOFLINE, FittedModel, filled_compute_time
 from edgesim.config.profiles import load_device_profile
 
 SUSTAINED, STEP, EVAL = 2e10, 4e-4, 5e-5
@@ -62,6 +62,39 @@ def test_fit_recovers_the_work_a_gpu_needs_to_fill(monkeypatch, tmp_path):
     assert profile.calibration.step_models["formula"].worst_error > 0.05
 
 
+LAYERED = {
+    "conv_flop_rate": 3e9,
+    "linear_flop_rate": 2e10,
+    "bandwidth": 5e9,
+    "step_overhead_s": 2e-4,
+    "eval_overhead_s": 5e-5,
+    "conv_overhead_s": 4e-4,
+    "linear_overhead_s": 1e-5,
+    "other_overhead_s": 5e-5,
+}
+
+
+def test_the_layer_roofline_is_charged_where_it_predicts_held_out_models_better(
+    monkeypatch, tmp_path
+):
+    """A CPU-like host whose convolutions are slow and costly to start: no whole-step law fits
+    an MLP and CNNs at once, the layer roofline does, so the profile charges layer by layer."""
+    truth = FittedModel(CLASS_ROOFLINE, LAYERED)
+    monkeypatch.setattr(calibration, "copy_bandwidth", lambda device, stat: 1e10)
+    monkeypatch.setattr(
+        calibration, "wall_timer", lambda device: lambda probe, units: truth.predict(probe.sample)
+    )
+    models = ["mlp", "cnn-small", "lenet5", "resnet8"]
+    profile = calibration.calibrate(
+        tmp_path / "layered.yaml", models=models, shapes=[(1, 8, 8)], batches=[8, 64]
+    )
+    assert profile.layer_costs is not None  # (rates that never bind are not identified)
+    for workload in profile.calibration.workloads:  # through edgesim.cluster.costs
+        assert workload.predicted_s == pytest.approx(workload.measured_s, rel=0.03)
+    assert profile.calibration.step_models["formula"].worst_error > 0.2
+    assert load_device_profile(tmp_path / "layered.yaml") == profile
+
+
 def test_cli_writes_a_profile_a_scenario_runs_on(
     fake_host, tmp_path, write_scenario, tiny_scenario, capsys
 ):
@@ -74,6 +107,7 @@ def test_cli_writes_a_profile_a_scenario_runs_on(
     assert (profile.power_w.compute, profile.power_w.idle, profile.power_w.transmit) == (65, 20, 3)
     assert any("transmit: not measured" in s for s in profile.sources)
     assert {w.kind for w in profile.calibration.workloads} == {"train", "eval"}
+    assert profile.layer_costs is None  # the whole-step law predicts this host exactly
     tiny_scenario["devices"][0]["profile"] = str(out)
     tiny_scenario["schemes"] = [{"scheme": "fedavg", "rounds": 1}]
     scenario = write_scenario(tiny_scenario)

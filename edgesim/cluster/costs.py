@@ -19,24 +19,19 @@ differ ≈57×, while the same 2080 Ti trains ResNet-50 at ≈54 % of its peak:
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from edgesim.cluster.step_models import (
+    CLASS_ROOFLINE,
+    FittedModel,
+    Kind,
+    StepSample,
+    filled_compute_time,
+)
 
 if TYPE_CHECKING:
     from edgesim.config.profiles import DeviceProfile
-
-
-def filled_compute_time(flops: float, sustained: float, saturation_flops: float) -> float:
-    """Seconds for ``flops`` at ``sustained`` FLOP/s, reached only from ``saturation_flops`` on.
-
-    Below it the rate is ``sustained × √(flops / saturation_flops)``, so the time
-    is ``√(flops × saturation_flops) / sustained``: it grows with the square root
-    of the work, between a launch-bound step's flat cost and a full device's
-    linear one, and is continuous at ``saturation_flops``.
-    """
-    if flops < saturation_flops:
-        return math.sqrt(flops * saturation_flops) / sustained
-    return flops / sustained
 
 
 def compute_time(profile: DeviceProfile, flops: float) -> float:
@@ -82,3 +77,16 @@ def _eval_batch(
 ) -> float:
     memory = (size * bytes_moved + bytes_per_batch) / profile.memory_bandwidth
     return profile.eval_overhead_s + max(compute_time(profile, size * flops), memory)
+
+
+def layered_time(
+    profile: DeviceProfile, kind: Kind, layers: Sequence[tuple[str, float, float]]
+) -> float:
+    """Seconds of a training step or an eval batch of ``(op class, flops, bytes)`` layers.
+
+    The per-operator-class layer roofline (:data:`~edgesim.cluster.step_models.CLASS_ROOFLINE`)
+    with the profile's ``layer_costs``, which ``edgesim calibrate`` writes when it
+    predicts the measured device better than the whole-step law.
+    """
+    sample = StepSample("", kind, 0, 0.0, 0.0, tuple(layers))
+    return FittedModel(CLASS_ROOFLINE, profile.layer_costs.model_dump()).predict(sample)

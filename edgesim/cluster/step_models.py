@@ -13,7 +13,7 @@ evaluation batch. Five ways to predict those seconds from counted work:
   least ``S`` FLOPs, ``F · min(1, √(flops / S))``: a big GPU is occupied only by
   big steps, which is how the published gaps (a Jetson Nano ≈10× an RTX 2080 Ti
   on small CNNs, yet the 2080 Ti's ResNet-50 rate) can both hold. This is the
-  cost model's law (:func:`edgesim.cluster.costs.filled_compute_time`), and
+  cost model's law (:func:`filled_compute_time`), and
   what ``edgesim calibrate`` writes; on a CPU it fits a small ``S`` and is the
   formula.
 * :data:`LAYER_ROOFLINE` — each layer on its own roofline (Williams et al.,
@@ -41,9 +41,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from edgesim.cluster.costs import filled_compute_time
-
 Kind = Literal["train", "eval"]
+
+
+def filled_compute_time(flops: float, sustained: float, saturation_flops: float) -> float:
+    """Seconds for ``flops`` at ``sustained`` FLOP/s, reached only from ``saturation_flops`` on.
+
+    Below it the rate is ``sustained × √(flops / saturation_flops)``, so the time
+    is ``√(flops × saturation_flops) / sustained``: it grows with the square root
+    of the work, between a launch-bound step's flat cost and a full device's
+    linear one, and is continuous at ``saturation_flops``.
+    """
+    if flops < saturation_flops:
+        return math.sqrt(flops * saturation_flops) / sustained
+    return flops / sustained
+
+
 OP_CLASSES = ("conv", "linear", "other")
 
 

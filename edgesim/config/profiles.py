@@ -74,6 +74,31 @@ class Calibration(Strict):
     workloads: list[CalibratedWorkload] = Field(default_factory=list)
 
 
+class LayerCosts(Strict):
+    """A device's per-operator-class layer roofline, as ``edgesim calibrate`` measured it.
+
+    With these, a step costs ``step_overhead_s`` plus, for each layer, the larger
+    of its FLOPs over its class's rate and its bytes over ``bandwidth``, plus a
+    dispatch cost per layer of its class (an eval batch: ``eval_overhead_s``, and
+    a third of the dispatch, the forward pass's kernels only): Habitat's
+    per-operation view (``edgesim.cluster.step_models``, ``CLASS_ROOFLINE``).
+    """
+
+    conv_flop_rate: float = Field(gt=0, le=MAX_FLOPS, description="FLOP/s of convolutions")
+    linear_flop_rate: float = Field(gt=0, le=MAX_FLOPS, description="FLOP/s of matrix products")
+    bandwidth: float = Field(
+        gt=0, le=MAX_BYTES, description="bytes/s a layer's traffic moves at (often cached)"
+    )
+    step_overhead_s: Seconds = Field(description="fixed cost of one training step")
+    eval_overhead_s: Seconds = Field(default=0.0, description="fixed cost of one eval batch")
+    conv_overhead_s: Seconds = Field(default=0.0, description="dispatch cost per convolution")
+    linear_overhead_s: Seconds = Field(default=0.0, description="dispatch cost per matrix product")
+    other_overhead_s: Seconds = Field(
+        default=0.0,
+        description="dispatch cost per other layer (normalisation, activation, pooling)",
+    )
+
+
 class DeviceProfile(Strict):
     name: Reference
     description: str = ""
@@ -90,6 +115,11 @@ class DeviceProfile(Strict):
     )
     step_overhead_s: Seconds = Field(description="fixed cost of one training step")
     eval_overhead_s: Seconds = Field(default=0.0, description="fixed cost of one eval batch")
+    layer_costs: LayerCosts | None = Field(
+        default=None,
+        description="charge each layer by its operator class (written by `edgesim calibrate` "
+        "where that predicts the device best); none: the whole-step terms above",
+    )
     memory_bytes: float = Field(gt=0, le=MAX_BYTES)
     memory_bandwidth: float = Field(gt=0, le=MAX_BYTES, description="bytes/s")
     power_w: Power

@@ -14,6 +14,7 @@ import copy
 from dataclasses import dataclass
 from functools import cache
 from math import prod
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -21,6 +22,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from edgesim.learning.models import InputShape, build_model
 from edgesim.learning.weights import state_nbytes
+
+if TYPE_CHECKING:
+    from edgesim.learning.layers import LayerWork
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Workload:
     batch_size: int
     update_bytes: int
     """Bytes of the model's state dict on the wire: what a scheme sends for one update."""
+    layers: tuple[LayerWork, ...] = ()
+    """Each layer's work at ``batch_size``, counted only for a run on a device profile that
+    charges layer by layer (``DeviceProfile.layer_costs``; :mod:`edgesim.learning.layers`)."""
 
     def train_step_at(self, batch: int) -> tuple[float, float]:
         """FLOPs and bytes of one training step on ``batch`` samples."""

@@ -16,14 +16,16 @@ layers' FLOPs add up to the step's.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from edgesim.learning.flops import _conv_backward_flops
-from edgesim.learning.models import InputShape
+from edgesim.learning.models import InputShape, build_model
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,36 @@ def layer_work(model: nn.Module, input_shape: InputShape, batch_size: int) -> li
             )
         )
     return layers
+
+
+@cache
+def layer_work_of(
+    model_name: str, input_shape: InputShape, num_classes: int, batch_size: int
+) -> tuple[LayerWork, ...]:
+    """Cached :func:`layer_work` for a registered model (the weights do not change the counts)."""
+    model = build_model(model_name, input_shape, num_classes, seed=0)
+    return tuple(layer_work(model, input_shape, batch_size))
+
+
+def layers_at(
+    layers: Sequence[LayerWork], kind: str, batch: int, counted: int
+) -> tuple[tuple[str, float, float], ...]:
+    """Each layer's ``(op class, FLOPs, bytes)`` in a step (or eval batch) of ``batch`` samples.
+
+    From counts at ``counted`` samples: FLOPs and activations scale with the
+    batch; a layer's weights are read once a pass whatever the batch — five
+    times in a training step (forward, the weight gradient, SGD's 3×), once in
+    evaluation.
+    """
+    scale = batch / counted
+    train = kind == "train"
+    rows = []
+    for layer in layers:
+        fixed = (5 if train else 1) * layer.parameter_bytes
+        flops, nbytes = (
+            (layer.train_flops, layer.train_bytes)
+            if train
+            else (layer.eval_flops, layer.eval_bytes)
+        )
+        rows.append((layer.op, flops * scale, fixed + (nbytes - fixed) * scale))
+    return tuple(rows)

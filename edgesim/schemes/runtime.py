@@ -19,7 +19,7 @@ import simpy
 import torch
 from torch import nn
 
-from edgesim.cluster.costs import eval_time, step_time
+from edgesim.cluster.costs import eval_time, layered_time, step_time
 from edgesim.cluster.device import Device, DeviceDown
 from edgesim.cluster.flows import TransferAborted
 from edgesim.cluster.network import Network
@@ -28,6 +28,7 @@ from edgesim.learning.batched import ClientBatcher
 from edgesim.learning.datasets import Dataset
 from edgesim.learning.distill import distill_steps
 from edgesim.learning.flops import Workload
+from edgesim.learning.layers import layers_at
 from edgesim.learning.pool import ModelPool
 from edgesim.learning.training import (
     PLAIN,
@@ -87,13 +88,25 @@ class StandInModel:
 def training_seconds(profile: DeviceProfile, workload: Workload, sizes: list[int]) -> float:
     """Simulated seconds of training steps on batches of the given sizes."""
     return sum(
-        count * step_time(profile, *workload.train_step_at(size))
+        count * _step_seconds(profile, workload, size)
         for size, count in sorted(Counter(sizes).items())
     )
 
 
+def _step_seconds(profile: DeviceProfile, workload: Workload, size: int) -> float:
+    if profile.layer_costs is None:
+        return step_time(profile, *workload.train_step_at(size))
+    return layered_time(profile, "train", _layers(workload, "train", size))
+
+
 def forward_seconds(profile: DeviceProfile, workload: Workload, samples: int, batch: int) -> float:
     """Simulated seconds of a forward pass over ``samples`` in batches of ``batch``."""
+    if profile.layer_costs is not None:
+        full, rest = divmod(samples, batch)
+        seconds = full * layered_time(profile, "eval", _layers(workload, "eval", batch))
+        if rest:
+            seconds += layered_time(profile, "eval", _layers(workload, "eval", rest))
+        return seconds
     return eval_time(
         profile,
         samples,
@@ -102,6 +115,12 @@ def forward_seconds(profile: DeviceProfile, workload: Workload, samples: int, ba
         workload.eval_sample_bytes,
         workload.parameter_bytes,
     )
+
+
+def _layers(workload: Workload, kind: str, batch: int) -> tuple[tuple[str, float, float], ...]:
+    if not workload.layers:
+        raise RuntimeError("a profile with layer_costs needs the workload's layers (prepare)")
+    return layers_at(workload.layers, kind, batch, workload.batch_size)
 
 
 def workload_of(model: nn.Module) -> Workload:

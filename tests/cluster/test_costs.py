@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgesim.cluster.costs import compute_time, eval_time, step_time, train_time
+from edgesim.cluster.costs import compute_time, eval_time, layered_time, step_time, train_time
 from edgesim.config.profiles import PROFILE_DIR, DeviceProfile, builtin_device_profiles
 from edgesim.learning.flops import workload_of
 
@@ -100,6 +100,30 @@ def test_an_eval_batch_fills_the_device_by_its_own_work():
     # 40 samples of 1e8 FLOPs in batches of 32: one full batch (3.2e9, saturated: 6.4 ms) and
     # one of 8 (8e8: √(8e8 × 3.2e9) / 5e11 = 3.2 ms, twice the linear 1.6 ms)
     assert eval_time(gpu, 40, 32, 1e8, 0) == pytest.approx(2 * 0.002 + 6.4e-3 + 3.2e-3, rel=1e-12)
+
+
+LAYER_COSTS = {
+    "conv_flop_rate": 1e10,
+    "linear_flop_rate": 4e10,
+    "bandwidth": 1e9,
+    "step_overhead_s": 1e-3,
+    "eval_overhead_s": 2e-4,
+    "conv_overhead_s": 3e-4,
+    "linear_overhead_s": 6e-5,
+    "other_overhead_s": 3e-5,
+}
+
+
+def test_a_layered_profile_charges_each_layer_by_its_class():
+    layered = profile(layer_costs=LAYER_COSTS)
+    layers = [("conv", 2e7, 1e5), ("other", 0.0, 4e6), ("linear", 4e6, 2e6)]
+    # conv: max(2 ms, 0.1 ms) + 0.3 ms; other: max(0, 4 ms) + 0.03 ms; linear: max(0.1 ms, 2 ms)
+    # + 0.06 ms; plus the step's 1 ms
+    step = 1e-3 + (2e-3 + 3e-4) + (4e-3 + 3e-5) + (2e-3 + 6e-5)
+    assert layered_time(layered, "train", layers) == pytest.approx(step, rel=1e-12)
+    # an eval batch pays its own overhead and a third of each dispatch (forward kernels only)
+    batch = 2e-4 + 2e-3 + 4e-3 + 2e-3 + (3e-4 + 3e-5 + 6e-5) / 3
+    assert layered_time(layered, "eval", layers) == pytest.approx(batch, rel=1e-12)
 
 
 @pytest.fixture(scope="module")
