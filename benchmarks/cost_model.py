@@ -67,8 +67,7 @@ def main() -> None:
     bandwidth = copy_bandwidth(args.device, stat)
     fit, held = samples[: len(SUITE)], samples[len(SUITE) :]
     fits = fit_all(fit, bandwidth)
-    groups = [c.model for c in SUITE]
-    fits["calibrated"] = choose_cost_model(fits, fit, groups)  # what `edgesim calibrate` writes
+    fits["calibrated"] = choose_cost_model(fits, fit)  # what `edgesim calibrate` writes
     print(f"fitted on {len(fit)} workloads, predicting {len(held)} held out ({stat.describe()})")
     print(f"copy bandwidth {bandwidth / 1e9:.1f} GB/s\n")
     names = list(fits)

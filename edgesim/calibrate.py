@@ -325,7 +325,7 @@ def fit_profile(
     sustained FLOP/s is written as the peak with efficiency 1.0.
     """
     fits = fit_all(samples, bandwidth)
-    charged = choose_cost_model(fits, samples, [c.model for c in cases])
+    charged = choose_cost_model(fits, samples)
     fitted = whole_step_model(fits, samples)
     sustained = _rounded(fitted.params["flop_rate"])
     if peak_flops is not None and peak_flops < sustained:
@@ -389,36 +389,37 @@ NOISE = 0.05
 """Relative error within which a fit is as good as the timings (run-to-run spread on a host)."""
 
 CLEARLY_BETTER = 0.75
-"""The layer roofline is charged only if its held-out median error is at most this share of the
-whole-step law's: it has more terms, so it must earn them on models it was not fitted to."""
+"""The layer roofline is charged only if its held-out median error is under this share of the
+whole-step law's: it has more terms, so it must earn them on workloads it was not fitted to."""
 
 
-def choose_cost_model(
-    fits: dict[str, FittedModel], samples: Sequence[StepSample], groups: Sequence[str]
-) -> FittedModel:
+def choose_cost_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
     """What the written profile charges: the layer roofline where it predicts better, else a
     whole-step law (:func:`whole_step_model`).
 
-    "Better" is judged on held-out models, as ``benchmarks/cost_model.py`` judges: each
-    model of the suite (``groups`` names each sample's) is predicted by both laws fitted
-    to the others. A whole-step law that predicts within the timing noise is kept, and
-    with fewer than three models there is nothing to hold out.
+    "Better" is judged on workloads left out of the fit: the suite is split into
+    :data:`FOLDS` interleaved parts, and each part is predicted by both laws fitted
+    to the others (k-fold cross-validation). A whole-step law that predicts within
+    the timing noise is kept.
     """
     whole = whole_step_model(fits, samples)
-    if len(set(groups)) < 3:
+    if len(samples) < 2 * FOLDS:
         return whole
     bandwidth = fits[FORMULA.name].params["bandwidth"]
     held_whole, held_layers = [], []
-    for group in sorted(set(groups)):
-        fold = [s for s, g in zip(samples, groups, strict=True) if g != group]
-        test = [s for s, g in zip(samples, groups, strict=True) if g == group]
-        fold_fits = {m.name: m.fit(fold, bandwidth=bandwidth) for m in (FORMULA, WORK_FILL)}
-        held_whole += _errors(whole_step_model(fold_fits, fold), test)
-        held_layers += _errors(CLASS_ROOFLINE.fit(fold), test)
+    for fold in range(FOLDS):
+        train = [s for i, s in enumerate(samples) if i % FOLDS != fold]
+        test = [s for i, s in enumerate(samples) if i % FOLDS == fold]
+        train_fits = {m.name: m.fit(train, bandwidth=bandwidth) for m in (FORMULA, WORK_FILL)}
+        held_whole += _errors(whole_step_model(train_fits, train), test)
+        held_layers += _errors(CLASS_ROOFLINE.fit(train), test)
     whole_error = statistics.median(held_whole)
     if whole_error > NOISE and statistics.median(held_layers) < CLEARLY_BETTER * whole_error:
         return fits[CLASS_ROOFLINE.name]
     return whole
+
+
+FOLDS = 5
 
 
 def whole_step_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
