@@ -15,6 +15,10 @@ differ ≈57×, while the same 2080 Ti trains ResNet-50 at ≈54 % of its peak:
   of the work — the work-fill law of :mod:`edgesim.cluster.step_models`, which
   ``edgesim calibrate`` fits. A profile without it (a CPU) is saturated by any
   step.
+
+A profile ``edgesim calibrate`` wrote may instead carry ``layer_costs``, where the
+per-operator-class layer roofline predicted the measured device better
+(:func:`layered_time`): each layer is then charged on its own.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ evaluation batch. Five ways to predict those seconds from counted work:
   per operator class (convolution, matrix product, other), as Habitat predicts
   each kind of kernel its own way: a convolution's kernels (im2col, oneDNN or
   cuDNN set-up, three of them per step) cost far more to start than a ReLU's.
+  ``edgesim calibrate`` writes it into a profile (``layer_costs``) where it predicts
+  the device's held-out workloads clearly better than the whole-step law.
 
 Each model has a few non-linear parameters (rates), found by a log-spaced grid
 search refined around its best point, and non-negative linear ones (overheads),
