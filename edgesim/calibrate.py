@@ -7,10 +7,11 @@ batches — edgesim's own :func:`~edgesim.learning.training.train_steps` and
 at several input shapes and batch sizes, on one torch thread as a run uses —
 and pairs each time with the FLOPs and bytes :mod:`edgesim.learning.flops` counts
 for it. :func:`fit_profile` fits the cost model's terms (per-step and per-batch
-overhead, sustained FLOP/s, the work per step that reaches it) to those times
-by least squares on the relative error (:mod:`edgesim.cluster.step_models`'
-work-fill law), takes the memory bandwidth from a
-STREAM-style copy (McCalpin, 1995), and records how it was all measured.
+overhead, sustained FLOP/s, the work per step that reaches it: the work-fill law
+of :mod:`edgesim.cluster.step_models`) to those times by least squares on the
+relative error, adds per-layer costs where the layer roofline predicts held-out
+workloads clearly better (:func:`choose_cost_model`), takes the memory bandwidth
+from a STREAM-style copy (McCalpin, 1995), and records how it was all measured.
 
 Timing is robust to a busy host: each workload is warmed up, then timed in
 blocks long enough for the clock's resolution; workloads are interleaved in
@@ -317,7 +318,7 @@ def fit_profile(
     peak_flops: float | None = None,
     power: Power = Power(),
 ) -> DeviceProfile:
-    """Fit the cost model (the work-fill law) to ``samples`` and write down how: a profile.
+    """Fit the cost model to ``samples`` and write down how: a :class:`DeviceProfile`.
 
     Every candidate of :mod:`edgesim.cluster.step_models` is fitted too and its
     parameters and errors recorded, so the profile says which predicts this
@@ -362,8 +363,8 @@ def fit_profile(
         saturation_flops=_rounded(fitted.params["saturation_flops"]),
         step_overhead_s=_rounded(fitted.params["step_overhead_s"]),
         eval_overhead_s=_rounded(fitted.params["eval_overhead_s"]),
-        memory_bytes=memory_bytes,
         layer_costs=_layer_costs(charged),
+        memory_bytes=memory_bytes,
         memory_bandwidth=_rounded(bandwidth),
         power_w={k: PLACEHOLDER_POWER[k] if v is None else v for k, v in watts.items()},
         sources=sources,
@@ -392,6 +393,9 @@ CLEARLY_BETTER = 0.75
 """The layer roofline is charged only if its held-out median error is under this share of the
 whole-step law's: it has more terms, so it must earn them on workloads it was not fitted to."""
 
+FOLDS = 5
+"""Parts the suite is split into to judge the laws on workloads left out of their fit."""
+
 
 def choose_cost_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
     """What the written profile charges: the layer roofline where it predicts better, else a
@@ -417,9 +421,6 @@ def choose_cost_model(fits: dict[str, FittedModel], samples: Sequence[StepSample
     if whole_error > NOISE and statistics.median(held_layers) < CLEARLY_BETTER * whole_error:
         return fits[CLASS_ROOFLINE.name]
     return whole
-
-
-FOLDS = 5
 
 
 def whole_step_model(fits: dict[str, FittedModel], samples: Sequence[StepSample]) -> FittedModel:
@@ -466,7 +467,7 @@ def _notes(
         "Fitted to the measured workloads (in-sample errors of each step model: "
         f"{shown}); edgesim's cost model charges "
         + (
-            "each layer by layer_costs (the class roofline predicted held-out models best)"
+            "each layer by layer_costs (the class roofline predicted held-out workloads best)"
             if charged.model is CLASS_ROOFLINE
             else "the whole-step terms (the work-fill law)"
         )

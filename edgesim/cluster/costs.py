@@ -1,12 +1,12 @@
 """The compute cost model: simulated seconds for work on a device profile.
 
 ``time = overhead + max(flops / rate(flops), bytes / memory_bandwidth)``, where
-``rate(flops) = peak × efficiency × min(1, √(flops / saturation_flops)))``.
+``rate(flops) = peak × efficiency × min(1, √(flops / saturation_flops))``.
 
 Two effects make a small model's step cheap on a big GPU but not cheap in
 proportion to its FLOPs, which is why seed 000 measured a Jetson Nano only
 ≈10–12× slower than an RTX 2080 Ti on a small CNN although their peak FLOP/s
-differ ≈57×, while the same 2080 Ti trains ResNet-50 at ≈54 % of its peak:
+differ ≈57×, while the same 2080 Ti trains ResNet-50 at ≈53 % of its peak:
 
 * a fixed per-step overhead (kernel launches, framework, data loading);
 * occupancy: a GPU reaches its sustained rate only once a step holds enough
