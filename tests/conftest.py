@@ -66,3 +66,18 @@ def write_scenario(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture
+def layer_costs() -> dict[str, float]:
+    """A CPU-like profile's ``layer_costs``: convolutions slow and dear to start, products fast."""
+    return {
+        "conv_flop_rate": 3e9,
+        "linear_flop_rate": 2e10,
+        "bandwidth": 5e9,
+        "step_overhead_s": 2e-4,
+        "eval_overhead_s": 5e-5,
+        "conv_overhead_s": 4e-4,
+        "linear_overhead_s": 1e-5,
+        "other_overhead_s": 5e-5,
+    }

@@ -62,24 +62,12 @@ def test_fit_recovers_the_work_a_gpu_needs_to_fill(monkeypatch, tmp_path):
     assert profile.calibration.step_models["formula"].worst_error > 0.05
 
 
-LAYERED = {
-    "conv_flop_rate": 3e9,
-    "linear_flop_rate": 2e10,
-    "bandwidth": 5e9,
-    "step_overhead_s": 2e-4,
-    "eval_overhead_s": 5e-5,
-    "conv_overhead_s": 4e-4,
-    "linear_overhead_s": 1e-5,
-    "other_overhead_s": 5e-5,
-}
-
-
-def test_the_layer_roofline_is_charged_where_it_predicts_held_out_models_better(
-    monkeypatch, tmp_path
+def test_the_layer_roofline_is_charged_where_it_predicts_held_out_workloads_better(
+    monkeypatch, tmp_path, layer_costs
 ):
     """A CPU-like host whose convolutions are slow and costly to start: no whole-step law fits
     an MLP and CNNs at once, the layer roofline does, so the profile charges layer by layer."""
-    truth = FittedModel(CLASS_ROOFLINE, LAYERED)
+    truth = FittedModel(CLASS_ROOFLINE, layer_costs)
     monkeypatch.setattr(calibration, "copy_bandwidth", lambda device, stat: 1e10)
     monkeypatch.setattr(
         calibration, "wall_timer", lambda device: lambda probe, units: truth.predict(probe.sample)

@@ -11,23 +11,14 @@ from edgesim.learning.flops import workload_of
 from edgesim.learning.layers import layer_work_of, layers_at
 from edgesim.runner import prepare, run_scenario
 
-LAYER_COSTS = {
-    "conv_flop_rate": 3e9,
-    "linear_flop_rate": 2e10,
-    "bandwidth": 5e9,
-    "step_overhead_s": 2e-4,
-    "eval_overhead_s": 5e-5,
-    "conv_overhead_s": 4e-4,
-    "linear_overhead_s": 1e-5,
-    "other_overhead_s": 5e-5,
-}
-
 
 @pytest.mark.parametrize("layered", [False, True])
-def test_local_training_is_charged_by_the_profiles_law(write_scenario, tiny_scenario, layered):
+def test_local_training_is_charged_by_the_profiles_law(
+    write_scenario, tiny_scenario, layer_costs, layered
+):
     nano = builtin_device_profiles()["jetson-nano"].model_dump(exclude_none=True)
     if layered:
-        nano["layer_costs"] = LAYER_COSTS
+        nano["layer_costs"] = layer_costs
     tiny_scenario["devices"] = [
         {"id": "server", "profile": "rtx-2080ti", "role": "server"},
         {"id": "nano", "profile": nano},
