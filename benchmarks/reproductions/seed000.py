@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgesim.cluster.costs import step_time
-from edgesim.config.profiles import builtin_device_profiles
-from edgesim.learning.flops import workload_of
+from published_workloads import seed000_ratio  # benchmarks/, where reproduce.py runs from
 
 EXPERIMENTS = {
     "seed000-exp1-same-data": (
@@ -162,21 +160,14 @@ def section(results: dict[str, dict]) -> str:
     return "\n".join(parts)
 
 
-def _step_ratio(shape: tuple[int, int, int], classes: int = 10) -> float:
-    """Jetson Nano / RTX 2080 Ti seconds per cnn-small training step at ``shape``, batch 32."""
-    work = workload_of("cnn-small", shape, classes, 32)
-    profiles = builtin_device_profiles()
-    step = (work.train_step_flops, work.train_step_bytes)
-    return step_time(profiles["jetson-nano"], *step) / step_time(profiles["rtx-2080ti"], *step)
-
-
 def _notes(results: dict[str, dict]) -> str:
     notes = [
         "### Shape\n",
         "- **Speed ratio.** The profiles are fitted to the paper's ratios at its own shapes "
-        f"(Nano / 2080 Ti step time with cnn-small at batch 32: {_step_ratio((1, 28, 28)):.1f}× "
-        f"on MNIST, paper ≈12×; {_step_ratio((3, 64, 64), 33):.1f}× on 64×64 faces, paper "
-        f"≈10×), and give {_step_ratio((1, 8, 8)):.1f}× on these 8×8 digits; the server's "
+        "(Nano / 2080 Ti step time with cnn-small at batch 32: "
+        f"{seed000_ratio((1, 28, 28), 10):.1f}× on MNIST, paper ≈12×; "
+        f"{seed000_ratio((3, 64, 64), 33):.1f}× on 64×64 faces, paper ≈10×), and give "
+        f"{seed000_ratio((1, 8, 8), 10):.1f}× on these 8×8 digits; the server's "
         "20 epochs take a fraction of the device's time, so the returned checkpoint puts "
         "the device ahead of training alone, as in exp. 1.",
         "- **Digits saturate.** Digits are far easier than 33-person LFW: both models end "

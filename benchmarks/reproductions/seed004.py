@@ -61,14 +61,9 @@ def _ratio(run: dict[str, Any], other: dict[str, Any]) -> float:
 
 
 def _transfer_share(run: dict[str, Any]) -> float:
-    """Share of the run during which the server sends or receives anything."""
-    moving = {"send", "recv"}
-    spans = sorted((s[2], s[3]) for s in run["timeline"] if s[0] == "server" and s[1] in moving)
-    busy, reached = 0.0, 0.0
-    for start, end in spans:
-        busy += max(0.0, end - max(start, reached))
-        reached = max(reached, end)
-    return busy / run["sim_time_s"]
+    """Share of the run the server spends sending or receiving (its results' partition)."""
+    server = run["devices"]["server"]
+    return (server["send_s"] + server["recv_s"]) / run["sim_time_s"]
 
 
 def _per_round(run: dict[str, Any]) -> tuple[str, str]:

@@ -167,7 +167,7 @@ KIND_OVERHEADS = ("step_overhead_s", "eval_overhead_s")
 
 FORMULA = StepModel(
     "formula",
-    "overhead + max(flops / F, bytes / B) per step (today's cost model)",
+    "overhead + max(flops / F, bytes / B) per step (the cost model before work-fill)",
     {"flop_rate": FLOP_RATES, "bandwidth": BANDWIDTHS},
     KIND_OVERHEADS,
     _whole_step,

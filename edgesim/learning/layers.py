@@ -1,11 +1,12 @@
 """Work of each layer of a model: the per-operator counts a layer-wise step model sums.
 
-:mod:`edgesim.learning.flops` counts a whole step, which is all today's cost
-formula needs. A layer-wise model — Paleo (Qi et al., ICLR 2017) times each
+:mod:`edgesim.learning.flops` counts a whole step, which is all the whole-step
+laws need. A layer-wise model — Paleo (Qi et al., ICLR 2017) times each
 layer from its FLOPs and the bytes it moves, Habitat (Yu et al., USENIX ATC
 2021) each operation — needs the counts per layer: a GroupNorm or a ReLU does
 almost no arithmetic, yet reads and writes its whole activation, and a tiny
-layer costs a dispatch however little it computes.
+layer costs a dispatch however little it computes. A run counts them only for
+a device profile that charges layer by layer (``layer_costs``).
 
 Each leaf module is counted alone, on the input it received in a real forward
 pass, with :class:`~torch.utils.flop_counter.FlopCounterMode` and edgesim's count of a
